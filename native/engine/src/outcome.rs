@@ -1,0 +1,70 @@
+//! What one request finally produced: the data of a row's `_status`,
+//! `_error` and body.
+
+/// The final result of one request after retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The final HTTP status; None when no response arrived.
+    pub status: Option<u16>,
+    /// The response body (successful or not); None when no response arrived.
+    pub body: Option<Vec<u8>>,
+    /// One-line reason when the row failed; None on success.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn failed(reason: impl Into<String>) -> Outcome {
+        Outcome {
+            status: None,
+            body: None,
+            error: Some(reason.into()),
+        }
+    }
+
+    /// A response: 2xx is success, anything else carries a reason with an
+    /// excerpt of the body.
+    pub fn from_response(status: u16, body: Vec<u8>) -> Outcome {
+        let error = (!(200..300).contains(&status)).then(|| {
+            let excerpt = excerpt(&body, 200);
+            if excerpt.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {excerpt}")
+            }
+        });
+        Outcome {
+            status: Some(status),
+            body: Some(body),
+            error,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The first `max` characters of a body on one line.
+pub fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > max {
+        let cut: String = one_line.chars().take(max).collect();
+        format!("{cut}...")
+    } else {
+        one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_carry_status_and_a_one_line_excerpt() {
+        let o = Outcome::from_response(503, b"{\"error\":\n \"down\"}".to_vec());
+        assert_eq!(o.error.as_deref(), Some("HTTP 503: {\"error\": \"down\"}"));
+        assert!(Outcome::from_response(200, b"{}".to_vec()).is_success());
+        assert_eq!(excerpt(&[b'a'; 300], 5), "aaaaa...");
+    }
+}

@@ -1,0 +1,62 @@
+//! Engines shared inside a process: equal options (and output schema) give
+//! the same engine, so every task of an executor shares one connection
+//! pool, one concurrency cap, one rate limiter and one cache.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arrow::datatypes::Fields;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::options::{EngineOptions, Secrets};
+
+type Registry = Mutex<HashMap<String, Arc<Engine>>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The engine for these options, created on first use. Engines live as long
+/// as the process (SPEC.md section 6): tasks come and go, the pool stays.
+pub fn engine_for(
+    raw: &BTreeMap<String, String>,
+    result_fields: Option<Fields>,
+) -> Result<Arc<Engine>> {
+    let key = format!(
+        "{}|{:?}",
+        serde_json::to_string(raw).unwrap_or_default(),
+        result_fields
+    );
+    let mut engines = registry().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(engine) = engines.get(&key) {
+        return Ok(Arc::clone(engine));
+    }
+    let options = EngineOptions::parse(raw, Secrets::Resolve)?;
+    let engine = Arc::new(Engine::new(options, result_fields)?);
+    tracing::info!(url = %engine.options().url, concurrency = engine.options().concurrency, "spark-rest engine created");
+    engines.insert(key, Arc::clone(&engine));
+    Ok(engine)
+}
+
+/// Parses a JSON object of option names to values (numbers and booleans
+/// are accepted and turned into text).
+pub fn parse_options_json(json: &str) -> Result<BTreeMap<String, String>> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| crate::error::invalid(format!("options must be a JSON object: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(crate::error::invalid("options must be a JSON object"));
+    };
+    Ok(map
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect())
+}

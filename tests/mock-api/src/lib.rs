@@ -1,0 +1,93 @@
+//! The project's mock REST API server: a loopback-only HTTP server with
+//! fault injection (latency, failures, server-side rate limit, auth),
+//! pagination in every style, an event feed, and `/stats` reporting what it
+//! saw, so tests can assert the engine's concurrency and rate from outside.
+//!
+//! Used as a library by Rust tests (`MockServer::start`) and as the
+//! `mock-api` binary by the pytest suites, the demo and the benchmarks.
+
+mod clock;
+mod config;
+mod customers;
+mod encoding;
+mod events;
+mod faults;
+mod misc;
+mod oauth;
+mod pagination;
+mod params;
+mod reply;
+mod routes;
+mod state;
+mod stats;
+#[cfg(test)]
+mod testutil;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use config::{Config, USAGE};
+use state::AppState;
+pub use stats::Stats;
+
+/// A running server. Dropping it stops accepting connections and closes
+/// the open ones once their in-flight requests are answered.
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    /// Dropping the sender is the shutdown signal.
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl MockServer {
+    /// Binds 127.0.0.1:`config.port` (0 = a free port) and serves on the
+    /// current Tokio runtime.
+    pub async fn start(config: Config) -> io::Result<MockServer> {
+        config
+            .validate()
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(AppState::new(config, addr));
+        let app = routes::router(Arc::clone(&state));
+        let (shutdown, signal) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                // Resolves (with an error) when the sender is dropped.
+                let _ = signal.await;
+            });
+            if let Err(error) = serve.await {
+                eprintln!("mock-api: server error: {error}");
+            }
+        });
+        Ok(MockServer {
+            addr,
+            state,
+            _shutdown: shutdown,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The same numbers as `GET /stats`.
+    pub fn stats(&self) -> Stats {
+        self.state.stats.snapshot()
+    }
+
+    /// The same as `POST /stats/reset`: zeroes the counters and forgets the
+    /// attempt counts of the retry endpoints.
+    pub fn reset_stats(&self) {
+        self.state.reset();
+    }
+}

@@ -1,0 +1,269 @@
+//! What the server saw, so tests can assert concurrency and rate from the
+//! outside: counts by status and path, requests in flight (and their
+//! maximum), and the most requests started within one second.
+//!
+//! One mutex guards everything: it is held for a few counter updates per
+//! request, far below the cost of the HTTP work around it, and a single lock
+//! keeps a snapshot self-consistent.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::state::Shared;
+
+/// A snapshot of the counters, as served by `GET /stats`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Data requests started.
+    pub total: u64,
+    /// Data responses by status code ("200", "429", ...).
+    pub by_status: BTreeMap<String, u64>,
+    /// Data requests by first path segment ("/customers", "/items", ...).
+    pub by_path: BTreeMap<String, u64>,
+    pub in_flight: u64,
+    pub max_in_flight: u64,
+    /// Most requests started within one wall-clock second (`12:00:01.000` to
+    /// `12:00:01.999`).
+    pub max_per_second: u64,
+    /// Most requests started within any sliding one-second window; never
+    /// below `max_per_second`, and the number to compare with a rate limit.
+    pub max_per_second_sliding: u64,
+    /// Keys received by `POST /customers/batch`.
+    pub batch_keys: u64,
+    /// Tokens issued by `POST /oauth/token`.
+    pub tokens_issued: u64,
+}
+
+/// Caps the sliding window's memory; only reached above a million requests
+/// per second, which this server cannot serve anyway.
+const MAX_WINDOW: usize = 1_000_000;
+
+#[derive(Default)]
+struct Inner {
+    stats: Stats,
+    /// The wall-clock second being counted and its count so far.
+    second: u64,
+    second_count: u64,
+    /// Start instants of the requests of the last second, oldest first.
+    window: VecDeque<Instant>,
+}
+
+#[derive(Default)]
+pub struct Recorder {
+    inner: Mutex<Inner>,
+}
+
+impl Recorder {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain counters behind:
+        // still fine to read and update.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn snapshot(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    /// Zeroes everything except the requests still in flight, which will
+    /// decrement `in_flight` when they finish.
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        let in_flight = inner.stats.in_flight;
+        *inner = Inner::default();
+        inner.stats.in_flight = in_flight;
+        inner.stats.max_in_flight = in_flight;
+    }
+
+    pub fn add_batch_keys(&self, keys: u64) {
+        self.lock().stats.batch_keys += keys;
+    }
+
+    pub fn add_token(&self) {
+        self.lock().stats.tokens_issued += 1;
+    }
+
+    /// Counts a request starting now; the guard counts its end.
+    fn begin(self: &Arc<Self>, path: &str) -> InFlight {
+        let unix_second = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        self.record_start(path, unix_second, Instant::now());
+        InFlight {
+            recorder: Arc::clone(self),
+        }
+    }
+
+    fn record_start(&self, path: &str, unix_second: u64, now: Instant) {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let stats = &mut inner.stats;
+        stats.total += 1;
+        *stats.by_path.entry(path.to_string()).or_default() += 1;
+        stats.in_flight += 1;
+        stats.max_in_flight = stats.max_in_flight.max(stats.in_flight);
+
+        if inner.second != unix_second {
+            inner.second = unix_second;
+            inner.second_count = 0;
+        }
+        inner.second_count += 1;
+        stats.max_per_second = stats.max_per_second.max(inner.second_count);
+
+        // The window is (now - 1s, now]: a limiter spacing requests exactly
+        // 1/N s apart shows N, not N + 1.
+        while let Some(&oldest) = inner.window.front() {
+            if now.duration_since(oldest) >= Duration::from_secs(1)
+                || inner.window.len() >= MAX_WINDOW
+            {
+                inner.window.pop_front();
+            } else {
+                break;
+            }
+        }
+        inner.window.push_back(now);
+        stats.max_per_second_sliding = stats
+            .max_per_second_sliding
+            .max(inner.window.len() as u64)
+            .max(stats.max_per_second);
+    }
+}
+
+/// Decrements `in_flight` when dropped, so requests whose client went away
+/// (the handler future is dropped) are not counted in flight forever.
+struct InFlight {
+    recorder: Arc<Recorder>,
+}
+
+impl InFlight {
+    fn finish(self, status: StatusCode) {
+        let mut inner = self.recorder.lock();
+        *inner
+            .stats
+            .by_status
+            .entry(status.as_u16().to_string())
+            .or_default() += 1;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.recorder.lock();
+        inner.stats.in_flight = inner.stats.in_flight.saturating_sub(1);
+    }
+}
+
+/// `/customers/42` -> `/customers`.
+fn first_segment(path: &str) -> String {
+    let rest = path.trim_start_matches('/');
+    format!("/{}", rest.split('/').next().unwrap_or_default())
+}
+
+/// Middleware around the data endpoints (outside the fault layer, so
+/// injected 429s, 401s and failures are counted too).
+pub async fn track(
+    State(recorder): State<Arc<Recorder>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let guard = recorder.begin(&first_segment(request.uri().path()));
+    let response = next.run(request).await;
+    guard.finish(response.status());
+    response
+}
+
+/// `GET /stats`
+pub async fn get(State(app): State<Shared>) -> Json<Stats> {
+    Json(app.stats.snapshot())
+}
+
+/// `POST /stats/reset`: the counters and the per-path hit counts of the
+/// retry endpoints, so a test starts from a clean server.
+pub async fn reset(State(app): State<Shared>) -> Json<Value> {
+    app.reset();
+    Json(json!({ "reset": true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{get, get_json};
+    use crate::{Config, MockServer};
+
+    #[test]
+    fn windows_count_starts_per_second() {
+        let recorder = Recorder::default();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // Three in second 10 (late in it), two in second 11 (early): the
+        // wall-clock max is 3, but the sliding window sees all 5.
+        for offset in [700, 800, 900] {
+            recorder.record_start("/a", 10, t0 + ms(offset));
+        }
+        for offset in [1000, 1100] {
+            recorder.record_start("/b", 11, t0 + ms(offset));
+        }
+        // 2.2s: everything before 1.2s has left the sliding window.
+        recorder.record_start("/b", 12, t0 + ms(2200));
+        let stats = recorder.snapshot();
+        assert_eq!(stats.total, 6);
+        assert_eq!(stats.max_per_second, 3);
+        assert_eq!(stats.max_per_second_sliding, 5);
+        assert_eq!(stats.by_path["/a"], 3);
+        assert_eq!(stats.in_flight, 6);
+
+        recorder.reset();
+        let stats = recorder.snapshot();
+        assert_eq!(
+            (stats.total, stats.in_flight, stats.max_in_flight),
+            (0, 6, 6)
+        );
+    }
+
+    #[test]
+    fn paths_group_by_first_segment() {
+        assert_eq!(first_segment("/customers/42"), "/customers");
+        assert_eq!(first_segment("/items"), "/items");
+        assert_eq!(first_segment("/"), "/");
+    }
+
+    #[tokio::test]
+    async fn counts_requests_and_max_in_flight() {
+        let server = MockServer::start(Config::default()).await.unwrap();
+        let addr = server.addr();
+        let slow: Vec<_> = (0..5)
+            .map(|_| tokio::spawn(async move { get(addr, "/slow/300").await.status }))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(server.stats().in_flight, 5);
+        for task in slow {
+            assert_eq!(task.await.unwrap(), 200);
+        }
+        assert_eq!(get(addr, "/customers/x").await.status, 404);
+
+        let stats: Stats = serde_json::from_value(get_json(addr, "/stats").await).unwrap();
+        assert_eq!(stats, server.stats());
+        assert_eq!(stats.total, 6);
+        assert_eq!(stats.in_flight, 0);
+        assert_eq!(stats.max_in_flight, 5);
+        assert_eq!(stats.by_status["200"], 5);
+        assert_eq!(stats.by_status["404"], 1);
+        assert_eq!(stats.by_path["/slow"], 5);
+        assert!(stats.max_per_second >= 3, "{stats:?}");
+        assert_eq!(stats.max_per_second_sliding, 6);
+
+        server.reset_stats();
+        assert_eq!(server.stats(), Stats::default());
+    }
+}
