@@ -125,10 +125,7 @@ fn conform(value: &Value, data_type: &DataType, path: &str, problems: &mut Vec<S
             Value::String(_) => value.clone(),
             other => Value::String(other.to_string()),
         }),
-        DataType::Date32 => value
-            .as_str()
-            .and_then(|s| Date32Type::parse(s))
-            .map(Value::from),
+        DataType::Date32 => value.as_str().and_then(Date32Type::parse).map(Value::from),
         DataType::Timestamp(unit, _) => timestamp(value, unit),
         DataType::Struct(fields) => value.as_object().map(|object| {
             let shaped = fields
@@ -213,7 +210,7 @@ fn decimal(value: &Value, precision: u8, scale: i8) -> Option<Value> {
         return None;
     }
     let integer_digits = integer_part.trim_start_matches('0').len() as i32;
-    (integer_digits <= i32::from(precision) - i32::from(scale)).then(|| Value::String(text))
+    (integer_digits <= i32::from(precision) - i32::from(scale)).then_some(Value::String(text))
 }
 
 /// ISO-8601 text, or a number of seconds since the epoch, in the type's unit.

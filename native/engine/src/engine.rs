@@ -137,3 +137,7 @@ fn fail_on_first_error(
 fn shown_url(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -54,7 +54,7 @@ pub fn is_secret_option(name: &str) -> bool {
         return true;
     }
     name.strip_prefix(HEADER_PREFIX)
-        .is_some_and(|h| is_secret_header(h))
+        .is_some_and(is_secret_header)
 }
 
 /// True for header names that carry credentials.
