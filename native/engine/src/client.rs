@@ -7,11 +7,27 @@ use crate::error::{invalid, Result};
 use crate::options::{AuthConfig, EngineOptions};
 
 pub fn build_client(options: &EngineOptions) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .default_headers(default_headers(options)?)
+        .pool_max_idle_per_host(options.concurrency);
+    with_transport(builder, options)
+}
+
+/// The client of the OAuth2 token endpoint: the same TLS settings and
+/// timeouts, but none of the API's headers (they may hold credentials
+/// meant for the API only).
+pub fn build_token_client(options: &EngineOptions) -> Result<reqwest::Client> {
+    with_transport(reqwest::Client::builder(), options)
+}
+
+/// Timeouts, TLS roots and the user agent, shared by both clients.
+fn with_transport(
+    builder: reqwest::ClientBuilder,
+    options: &EngineOptions,
+) -> Result<reqwest::Client> {
+    let mut builder = builder
         .connect_timeout(options.connect_timeout)
         .timeout(options.request_timeout)
-        .pool_max_idle_per_host(options.concurrency)
         .tcp_nodelay(true)
         .user_agent(concat!("spark-rest/", env!("CARGO_PKG_VERSION")))
         .danger_accept_invalid_certs(options.tls_insecure);

@@ -110,7 +110,12 @@ fn row_value(
 
 /// `value` reshaped to `data_type`; anything that does not fit becomes null
 /// and a line in `problems`.
-fn conform(value: &Value, data_type: &DataType, path: &str, problems: &mut Vec<String>) -> Value {
+pub(crate) fn conform(
+    value: &Value,
+    data_type: &DataType,
+    path: &str,
+    problems: &mut Vec<String>,
+) -> Value {
     if value.is_null() {
         return Value::Null;
     }
@@ -229,7 +234,7 @@ fn timestamp(value: &Value, unit: &TimeUnit) -> Option<Value> {
     i64::try_from(nanos / per_unit).ok().map(Value::from)
 }
 
-fn decode(rows: &[Value], fields: &Fields) -> Result<Vec<ArrayRef>> {
+pub(crate) fn decode(rows: &[Value], fields: &Fields) -> Result<Vec<ArrayRef>> {
     let schema = Arc::new(Schema::new(fields.clone()));
     let mut decoder = ReaderBuilder::new(schema)
         .with_batch_size(rows.len().max(1))

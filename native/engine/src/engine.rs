@@ -1,6 +1,7 @@
 //! One engine: the options of a query, its HTTP client, concurrency cap, rate
-//! limiter and counters. `enrich` turns one Arrow batch of input columns into
-//! one batch of result columns, row for row.
+//! limiter, circuit breakers, OAuth2 token, response cache and counters.
+//! `enrich` turns one Arrow batch of input columns into one batch of result
+//! columns, row for row.
 
 use std::time::Instant;
 
@@ -8,13 +9,15 @@ use arrow::array::{Array, StructArray};
 use arrow::datatypes::Fields;
 use futures::StreamExt;
 
+use crate::cache::ResponseCache;
 use crate::error::{EngineError, Result};
 use crate::input::InputColumns;
-use crate::metrics::{BatchMetrics, Counters, Totals};
+use crate::metrics::{self, BatchMetrics, Counters, Totals};
+use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, OnError};
 use crate::outcome::Outcome;
 use crate::output::{self, RowResult};
-use crate::request::{RequestSpec, RequestTemplates};
+use crate::request::{BatchPlan, RequestSpec, RequestTemplates};
 use crate::runtime::runtime;
 use crate::sender::Sender;
 
@@ -22,6 +25,9 @@ pub struct Engine {
     options: EngineOptions,
     templates: RequestTemplates,
     sender: Sender,
+    /// None when `cache=false`; identical requests of one batch are still
+    /// sent once (the batch plan de-duplicates them).
+    cache: Option<ResponseCache>,
     /// Typed output fields (`schema`); None means raw `output` text.
     result_fields: Option<Fields>,
     totals: Totals,
@@ -33,9 +39,10 @@ impl Engine {
             crate::decode::check_fields(fields)?;
         }
         let client = crate::client::build_client(&options)?;
-        let sender = Sender::new(client, &options);
+        let sender = Sender::new(client, OAuth2::from_options(&options)?, &options);
         let templates = RequestTemplates::new(&options);
         Ok(Engine {
+            cache: ResponseCache::new(&options),
             options,
             templates,
             sender,
@@ -67,7 +74,7 @@ impl Engine {
         let columns = InputColumns::read(input, &self.templates.columns)?;
         let plan = self.templates.plan(&columns, &self.options.allowed_hosts);
         let counters = Counters::default();
-        let outcomes = runtime().block_on(self.send_all(&plan.requests, &counters));
+        let (outcomes, sent) = self.resolve(&plan.requests, &counters);
         let rows: Vec<RowResult<'_>> = plan
             .rows
             .iter()
@@ -83,19 +90,78 @@ impl Engine {
             None => output::raw_result(&rows)?,
             Some(fields) => crate::decode::typed_result(&rows, fields, &self.options)?,
         };
-        let mut metrics = counters.snapshot();
-        metrics.rows = input.len() as u64;
-        metrics.deduped_rows =
-            plan.rows.iter().filter(|r| r.is_ok()).count() as u64 - plan.requests.len() as u64;
-        metrics.failed_rows = count_failed(&result);
+        let mut metrics =
+            self.batch_metrics(input.len(), &plan, &outcomes, &sent, &counters, &result);
         metrics.engine_nanos = started.elapsed().as_nanos() as u64;
-        self.totals.add(&metrics);
+        self.totals.add(&metrics, &counters.latencies());
         Ok((result, metrics))
     }
 
-    async fn send_all(&self, requests: &[RequestSpec], counters: &Counters) -> Vec<Outcome> {
-        futures::stream::iter(requests)
-            .map(|spec| self.sender.send(spec, counters))
+    /// The outcome of every request, from the cache or the API, and whether
+    /// each was sent. Cache lookups and stores block on disk I/O
+    /// (`cacheDir`): they run here, on the task thread, around the async work.
+    fn resolve(&self, requests: &[RequestSpec], counters: &Counters) -> (Vec<Outcome>, Vec<bool>) {
+        let cached = match &self.cache {
+            Some(cache) => cache.lookup(requests, counters),
+            None => vec![None; requests.len()],
+        };
+        let sent: Vec<bool> = cached.iter().map(Option::is_none).collect();
+        let outcomes = runtime().block_on(self.send_all(requests, cached, counters));
+        if let Some(cache) = &self.cache {
+            cache.store(requests, &outcomes, &sent);
+        }
+        (outcomes, sent)
+    }
+
+    /// The batch's figures; warns once when the batch was a retry storm.
+    fn batch_metrics(
+        &self,
+        num_rows: usize,
+        plan: &BatchPlan,
+        outcomes: &[Outcome],
+        sent: &[bool],
+        counters: &Counters,
+        result: &StructArray,
+    ) -> BatchMetrics {
+        let mut metrics = counters.snapshot();
+        metrics.rows = num_rows as u64;
+        metrics.deduped_rows =
+            plan.rows.iter().filter(|r| r.is_ok()).count() as u64 - plan.requests.len() as u64;
+        metrics.failed_rows = count_failed(result);
+        metrics::count_row_failures(
+            &mut metrics,
+            plan.rows
+                .iter()
+                .map(|r| r.as_ref().ok().map(|i| &outcomes[*i])),
+        );
+        let went_out = outcomes
+            .iter()
+            .zip(sent)
+            .filter(|(o, sent)| **sent && !o.circuit_open)
+            .count() as u64;
+        crate::retry_storm::warn_if_storm(
+            went_out,
+            Counters::get(&counters.retried_requests),
+            &metrics,
+        );
+        metrics
+    }
+
+    /// Sends the requests without a cached outcome, at most `concurrency`
+    /// at a time, keeping their order.
+    async fn send_all(
+        &self,
+        requests: &[RequestSpec],
+        cached: Vec<Option<Outcome>>,
+        counters: &Counters,
+    ) -> Vec<Outcome> {
+        futures::stream::iter(requests.iter().zip(cached))
+            .map(|(spec, cached)| async move {
+                match cached {
+                    Some(outcome) => outcome,
+                    None => self.sender.send(spec, counters).await,
+                }
+            })
             .buffered(self.options.concurrency)
             .collect()
             .await

@@ -1,59 +1,13 @@
 //! The engine against the project's mock API server on 127.0.0.1: real
 //! HTTP, real concurrency, real faults.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Int64Array, StringArray, StructArray};
+use arrow::array::{Array, AsArray, StringArray, StructArray};
 use arrow::datatypes::{DataType, Field, Fields, Int32Type};
-use mock_api::{Config, MockServer};
+use mock_api::Config;
 
-use super::*;
-use crate::options::Secrets;
-
-fn server(config: Config) -> MockServer {
-    runtime()
-        .block_on(MockServer::start(config))
-        .expect("mock server starts")
-}
-
-fn engine(pairs: &[(&str, String)], fields: Option<Fields>) -> Engine {
-    let raw: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Engine::new(
-        EngineOptions::parse(&raw, Secrets::Resolve).unwrap(),
-        fields,
-    )
-    .unwrap()
-}
-
-fn ids(values: impl IntoIterator<Item = Option<i64>>) -> StructArray {
-    let column = Int64Array::from_iter(values);
-    StructArray::new(
-        Fields::from(vec![Field::new("id", DataType::Int64, true)]),
-        vec![Arc::new(column)],
-        None,
-    )
-}
-
-fn statuses(out: &StructArray) -> Vec<Option<i32>> {
-    out.column_by_name("_status")
-        .unwrap()
-        .as_primitive::<Int32Type>()
-        .iter()
-        .collect()
-}
-
-fn errors(out: &StructArray) -> Vec<Option<String>> {
-    out.column_by_name("_error")
-        .unwrap()
-        .as_string::<i32>()
-        .iter()
-        .map(|e| e.map(str::to_string))
-        .collect()
-}
+use crate::test_support::{dead_port, engine, errors, ids, server, statuses};
 
 #[test]
 fn every_row_gets_its_own_response_in_order() {
@@ -129,11 +83,7 @@ fn failed_requests_are_rows_with_status_and_error() {
 
 #[test]
 fn a_dead_host_fails_rows_not_the_batch() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = dead_port();
     let e = engine(
         &[
             ("url", format!("http://127.0.0.1:{port}/x/{{id}}")),

@@ -3,21 +3,46 @@
 //! crate exposes it to the JVM and through a C ABI.
 
 pub mod analyze;
+pub mod attempt;
+pub mod cache;
+pub mod circuit;
 pub mod client;
 pub mod decode;
+pub mod disk_cache;
 pub mod engine;
 pub mod error;
 pub mod input;
+pub mod json_path;
+pub mod latency;
 pub mod metrics;
+pub mod oauth;
+pub mod offsets;
 pub mod option_names;
 pub mod options;
 pub mod outcome;
 pub mod output;
+pub mod pagination;
+pub mod records;
 pub mod registry;
 pub mod request;
+pub mod retry_storm;
 pub mod runtime;
 pub mod sender;
+pub mod source_options;
 pub mod template;
+
+#[cfg(test)]
+mod cache_tests;
+#[cfg(test)]
+mod circuit_tests;
+#[cfg(test)]
+mod metrics_tests;
+#[cfg(test)]
+mod oauth_tests;
+#[cfg(test)]
+mod test_log;
+#[cfg(test)]
+mod test_support;
 
 pub use engine::Engine;
 pub use error::{EngineError, Result};

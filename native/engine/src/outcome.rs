@@ -10,6 +10,8 @@ pub struct Outcome {
     pub body: Option<Vec<u8>>,
     /// One-line reason when the row failed; None on success.
     pub error: Option<String>,
+    /// The row failed fast: its host's circuit was open, no request was sent.
+    pub circuit_open: bool,
 }
 
 impl Outcome {
@@ -18,6 +20,15 @@ impl Outcome {
             status: None,
             body: None,
             error: Some(reason.into()),
+            circuit_open: false,
+        }
+    }
+
+    /// No request sent: the host's circuit breaker is open.
+    pub fn circuit_open(host: &str) -> Outcome {
+        Outcome {
+            circuit_open: true,
+            ..Outcome::failed(format!("circuit open for host {host}"))
         }
     }
 
@@ -36,6 +47,7 @@ impl Outcome {
             status: Some(status),
             body: Some(body),
             error,
+            circuit_open: false,
         }
     }
 

@@ -1,15 +1,19 @@
-//! Sends one request the way the options say: under the engine's concurrency
-//! cap and rate limit, retried with exponential backoff and full jitter, with
-//! `Retry-After` honoured and the body size bounded.
+//! Sends one request the way the options say: through the host's circuit
+//! breaker, under the engine's concurrency cap and rate limit, with the
+//! OAuth2 token when configured, retried with exponential backoff and full
+//! jitter, with `Retry-After` honoured and the body size bounded.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use tokio::sync::Semaphore;
 
+use crate::attempt::{self, Attempt};
+use crate::circuit::{host_of, CircuitBreaker, Verdict};
 use crate::metrics::Counters;
+use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
 use crate::outcome::Outcome;
 use crate::request::RequestSpec;
@@ -22,23 +26,20 @@ pub struct Sender {
     retry: RetryPolicy,
     max_response_bytes: usize,
     request_timeout: Duration,
+    breaker: Option<CircuitBreaker>,
+    oauth: Option<OAuth2>,
 }
 
-/// One attempt's result before the retry decision.
-enum Attempt {
-    Response {
-        status: u16,
-        body: Vec<u8>,
-        retry_after: Option<Duration>,
-    },
-    /// Connection errors and timeouts: always retried.
-    Transport(String),
-    /// Not worth retrying (e.g. the body is too large).
-    Fatal(String),
+/// How a request ended: its outcome, the verdict for the circuit breaker,
+/// and how many attempts it took.
+struct Finished {
+    outcome: Outcome,
+    verdict: Verdict,
+    attempts: u32,
 }
 
 impl Sender {
-    pub fn new(client: reqwest::Client, options: &EngineOptions) -> Sender {
+    pub fn new(client: reqwest::Client, oauth: Option<OAuth2>, options: &EngineOptions) -> Sender {
         Sender {
             client,
             in_flight: Arc::new(Semaphore::new(options.concurrency)),
@@ -46,32 +47,88 @@ impl Sender {
             retry: options.retry.clone(),
             max_response_bytes: options.max_response_bytes,
             request_timeout: options.request_timeout,
+            breaker: CircuitBreaker::new(
+                options.circuit_breaker_threshold,
+                options.circuit_breaker_cooldown,
+            ),
+            oauth,
         }
     }
 
-    /// Sends `spec` until it succeeds, fails for good, or retries run out.
+    /// Sends `spec` until it succeeds, fails for good, or retries run out;
+    /// fails fast while its host's circuit is open.
     pub async fn send(&self, spec: &RequestSpec, counters: &Counters) -> Outcome {
+        let ticket = match &self.breaker {
+            Some(breaker) => {
+                let host = host_of(&spec.url);
+                match breaker.admit(&host).await {
+                    Ok(ticket) => Some(ticket),
+                    Err(()) => return Outcome::circuit_open(&host),
+                }
+            }
+            None => None,
+        };
+        let finished = self.send_with_retries(spec, counters).await;
+        if let Some(ticket) = ticket {
+            ticket.record(finished.verdict);
+        }
+        if finished.attempts > 1 {
+            Counters::add(&counters.retried_requests, 1);
+        }
+        finished.outcome
+    }
+
+    async fn send_with_retries(&self, spec: &RequestSpec, counters: &Counters) -> Finished {
         let mut retries = 0;
+        let mut attempts = 0;
+        let mut renewed_token = false;
         loop {
-            let attempt = self.attempt(spec, counters).await;
-            let (outcome, retry_after) = match attempt {
+            let (attempt, token_generation) = self.attempt(spec, counters).await;
+            attempts += 1;
+            let done = |outcome, verdict| Finished {
+                outcome,
+                verdict,
+                attempts,
+            };
+            let (outcome, retry_after, verdict) = match attempt {
+                // The token may have been revoked or have expired early: get
+                // a new one and send once more at once, whatever maxRetries.
+                Attempt::Response { status: 401, .. }
+                    if !renewed_token && token_generation.is_some() =>
+                {
+                    renewed_token = true;
+                    if let (Some(oauth), Some(generation)) = (&self.oauth, token_generation) {
+                        oauth.invalidate(generation).await;
+                    }
+                    Counters::add(&counters.retries, 1);
+                    continue;
+                }
                 Attempt::Response {
                     status,
                     body,
                     retry_after,
                 } => {
-                    let retryable = self.retry.on_status.contains(&status);
+                    let verdict = if status == 429 || status >= 500 {
+                        Verdict::Failure
+                    } else {
+                        Verdict::Success
+                    };
                     let outcome = Outcome::from_response(status, body);
-                    if !retryable {
-                        return outcome;
+                    if !self.retry.on_status.contains(&status) {
+                        return done(outcome, verdict);
                     }
-                    (outcome, retry_after)
+                    (outcome, retry_after, verdict)
                 }
-                Attempt::Transport(reason) => (Outcome::failed(reason), None),
-                Attempt::Fatal(reason) => return Outcome::failed(reason),
+                Attempt::Transport(reason) => (Outcome::failed(reason), None, Verdict::Failure),
+                // The host answered, with too much.
+                Attempt::Fatal(reason) => return done(Outcome::failed(reason), Verdict::Success),
+                Attempt::Token(e) if !e.retryable => {
+                    return done(Outcome::failed(e.message), Verdict::Neutral)
+                }
+                Attempt::Token(e) => (Outcome::failed(e.message), None, Verdict::Neutral),
             };
             if retries >= self.retry.max_retries {
-                return with_attempts(outcome, retries);
+                return done(with_attempts(outcome, attempts), verdict);
             }
             let wait = retry_after.unwrap_or_else(|| self.backoff(retries));
             retries += 1;
@@ -80,7 +137,8 @@ impl Sender {
         }
     }
 
-    async fn attempt(&self, spec: &RequestSpec, counters: &Counters) -> Attempt {
+    /// One attempt, and the generation of the OAuth2 token it carried.
+    async fn attempt(&self, spec: &RequestSpec, counters: &Counters) -> (Attempt, Option<u64>) {
         if let Some(limiter) = &self.limiter {
             let waited = Instant::now();
             limiter.until_ready().await;
@@ -92,60 +150,34 @@ impl Sender {
         // The permit bounds requests in flight for the whole engine, i.e.
         // for every task of this executor with these options.
         let Ok(_permit) = self.in_flight.acquire().await else {
-            return Attempt::Fatal("engine is shutting down".into());
+            return (Attempt::Fatal("engine is shutting down".into()), None);
+        };
+        // Taken after the waits above, so the token's refresh margin need
+        // not cover time spent queueing.
+        let bearer = match &self.oauth {
+            Some(oauth) => match oauth.bearer(counters).await {
+                Ok(bearer) => Some(bearer),
+                Err(e) => return (Attempt::Token(e), None),
+            },
+            None => None,
         };
         Counters::add(&counters.requests, 1);
         let started = Instant::now();
         let mut request = self.client.request(spec.method.clone(), &spec.url);
+        if let Some(bearer) = &bearer {
+            request = request.header(reqwest::header::AUTHORIZATION, bearer.header.clone());
+        }
         if let Some(body) = &spec.body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let result = self.read(request).await;
-        Counters::add(
-            &counters.latency_nanos_total,
-            started.elapsed().as_nanos() as u64,
-        );
+        let result = attempt::read(request, self.max_response_bytes, self.request_timeout).await;
+        counters.record_latency(started.elapsed().as_nanos() as u64);
         if let Attempt::Response { body, .. } = &result {
             Counters::add(&counters.bytes_received, body.len() as u64);
         }
-        result
-    }
-
-    async fn read(&self, request: reqwest::RequestBuilder) -> Attempt {
-        let mut response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => return Attempt::Transport(self.describe(&e)),
-        };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let limit = self.max_response_bytes;
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Attempt::Fatal(too_large(limit));
-        }
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > limit {
-                        return Attempt::Fatal(too_large(limit));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Attempt::Transport(self.describe(&e)),
-            }
-        }
-        Attempt::Response {
-            status,
-            body,
-            retry_after,
-        }
+        (result, bearer.map(|b| b.generation))
     }
 
     /// Full jitter: uniform in [0, min(cap, base * 2^retry)].
@@ -156,41 +188,12 @@ impl Sender {
             .min(self.retry.max_backoff.as_millis() as u64);
         Duration::from_millis(rand::rng().random_range(0..=ceiling))
     }
-
-    /// A one-line reason without the URL (it may carry a key in its query).
-    fn describe(&self, e: &reqwest::Error) -> String {
-        if e.is_timeout() {
-            return format!(
-                "timeout: no complete response within requestTimeout ({} ms)",
-                self.request_timeout.as_millis()
-            );
-        }
-        let mut chain = Vec::new();
-        let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = source {
-            chain.push(s.to_string());
-            source = s.source();
-        }
-        let detail = chain
-            .last()
-            .cloned()
-            .unwrap_or_else(|| "request failed".into());
-        if e.is_connect() {
-            format!("connection failed: {detail}")
-        } else {
-            format!("request failed: {detail}")
-        }
-    }
 }
 
-fn too_large(limit: usize) -> String {
-    format!("response larger than maxResponseBytes ({limit} bytes)")
-}
-
-fn with_attempts(mut outcome: Outcome, retries: u32) -> Outcome {
-    if retries > 0 {
+fn with_attempts(mut outcome: Outcome, attempts: u32) -> Outcome {
+    if attempts > 1 {
         if let Some(e) = &outcome.error {
-            outcome.error = Some(format!("{e} (after {} attempts)", retries + 1));
+            outcome.error = Some(format!("{e} (after {attempts} attempts)"));
         }
     }
     outcome
@@ -205,34 +208,4 @@ fn rate_limiter(rate: f64, burst: u32) -> Option<DefaultDirectRateLimiter> {
     let period = Duration::from_secs_f64(1.0 / rate * 1.01);
     let quota = Quota::with_period(period)?.allow_burst(std::num::NonZeroU32::new(burst)?);
     Some(RateLimiter::direct(quota))
-}
-
-/// `Retry-After`: delay seconds or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_accepts_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
-        let d = parse_retry_after(&later).unwrap();
-        assert!(
-            d <= Duration::from_secs(5) && d >= Duration::from_secs(3),
-            "{d:?}"
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 }

@@ -94,16 +94,18 @@ fn throw(env: &mut Env<'_>, class: &str, message: &str) {
     if env.exception_check() {
         return; // a pending exception wins; never throw over it
     }
-    if env
-        .throw_new(JNIString::new(class), JNIString::new(message))
-        .is_err()
-    {
-        env.exception_clear();
-        let _ = env.throw_new(
-            JNIString::new("java/lang/RuntimeException"),
-            JNIString::new(message),
-        );
-    }
+    // Look the class up first: a failed lookup leaves its own exception
+    // pending, which is cleared so the message still reaches Java.
+    let class = match env.find_class(JNIString::new(class)) {
+        Ok(_) => class,
+        Err(_) => {
+            env.exception_clear();
+            "java/lang/RuntimeException"
+        }
+    };
+    // jni 0.22 reports a successful throw as Err(JavaException): the
+    // exception is now pending, which is what we want.
+    let _ = env.throw_new(JNIString::new(class), JNIString::new(message));
 }
 
 /// Error policy for every export: errors and panics become exceptions and

@@ -114,11 +114,16 @@ pub async fn cursor(State(app): State<Shared>, Query(params): Query<Params>) -> 
     ))
 }
 
-/// `GET /events/seq?after=N&limit=L` (incremental and max_field offsets).
+/// `GET /events/seq?after=N&limit=L` (max_field offsets: seq > N) or
+/// `GET /events/seq?from=N&limit=L` (incremental offsets: seq >= N).
 pub async fn after_seq(State(app): State<Shared>, Query(params): Query<Params>) -> Reply {
     let after: u64 = params.get("after", 0)?;
+    let first = match params.get::<u64>("from", 0)? {
+        0 => after.saturating_add(1),
+        from => from,
+    };
     let limit = params.get("limit", DEFAULT_LIMIT)?;
-    let events = app.feed.from(after.saturating_add(1), limit);
+    let events = app.feed.from(first, limit);
     Ok(json(StatusCode::OK, json!({ "events": events })))
 }
 

@@ -1,0 +1,166 @@
+package io.sparkrest
+
+import scala.collection.mutable.ArrayBuffer
+import scala.util.control.NonFatal
+
+import org.apache.arrow.memory.BufferAllocator
+import org.slf4j.LoggerFactory
+
+import org.apache.spark.TaskContext
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.expressions.{Attribute, JoinedRow, UnsafeProjection}
+import org.apache.spark.sql.execution.metric.SQLMetric
+import org.apache.spark.sql.sparkrest.{ArrowBridge, ResultBatch}
+import org.apache.spark.sql.types.{DataType, StructType}
+
+/**
+ * Enriches one partition: buffers up to `batchSize` input rows, sends their referenced columns
+ * to the engine as one Arrow batch, and emits each input row joined with its result row, in
+ * order. Memory is bounded by one batch (its input rows plus its result).
+ *
+ * Native resources (engine handle, Arrow allocator) are created on the first batch, so empty
+ * partitions cost nothing, and released when the task completes, whether it succeeds or not.
+ */
+private[sparkrest] final class EnrichIterator(
+    input: Iterator[InternalRow],
+    spec: EnrichIterator.Spec,
+    metrics: Map[String, SQLMetric])
+    extends Iterator[InternalRow] {
+
+  import EnrichIterator.log
+
+  private val context = TaskContext.get()
+  private val toReferenced = UnsafeProjection.create(spec.inputProjection, spec.childOutput)
+  private val toOutput = UnsafeProjection.create(spec.outputTypes.toArray)
+  private val joined = new JoinedRow
+  private val numOutputRows = metrics(RestMetrics.OutputRows)
+
+  private val pending = new ArrayBuffer[InternalRow](spec.batchSize)
+  private var position = 0
+  private var result: ResultBatch = _
+
+  private var allocator: BufferAllocator = _
+  private var bridge: ArrowBridge = _
+  private var engine = 0L
+  private var opened = false // at most once, even when opening fails half-way
+  private var closed = false
+
+  if (context != null) context.addTaskCompletionListener[Unit](ctx => close(ctx.isFailed()))
+
+  override def hasNext: Boolean = position < pending.length || nextBatch()
+
+  override def next(): InternalRow = {
+    if (!hasNext) throw new NoSuchElementException("no more rows in this partition")
+    val row = toOutput(joined(pending(position), result.row(position)))
+    position += 1
+    numOutputRows += 1
+    row
+  }
+
+  private def nextBatch(): Boolean = {
+    closeResult()
+    pending.clear()
+    position = 0
+    if (closed || !input.hasNext) return false
+    open()
+    while (pending.length < spec.batchSize && input.hasNext) {
+      // The child reuses its row objects; we hold the rows until the batch is emitted.
+      val row = input.next().copy()
+      pending += row
+      bridge.write(toReferenced(row))
+    }
+    val native = Native.methods
+    val (metricsJson, batch) = bridge.exchange { (inArray, inSchema, outArray, outSchema) =>
+      native.enrich(engine, inArray, inSchema, outArray, outSchema)
+    }
+    result = batch
+    checkResult(batch)
+    RestMetrics.add(metrics, EnrichMetrics.parse(metricsJson))
+    true
+  }
+
+  private def open(): Unit = if (!opened) {
+    opened = true
+    val taskName = Option(context).map(c => s"task ${c.taskAttemptId()}").getOrElse("no task")
+    allocator = ArrowBridge.newAllocator(s"spark-rest $taskName")
+    bridge = new ArrowBridge(spec.inputSchema, spec.timeZoneId, allocator)
+    val native = Native.methods
+    engine = spec.parsedSchema match {
+      case Some(schema) =>
+        ArrowBridge.withExportedSchema(schema, spec.timeZoneId, allocator) { address =>
+          native.createEngine(spec.optionsJson, address)
+        }
+      case None => native.createEngine(spec.optionsJson, 0L)
+    }
+    // TODO(cancel): when the task is killed, cancel the in-flight batch in the engine (needs a
+    // native cancel entry point); today the batch finishes within its timeouts.
+  }
+
+  // The JoinedRow projection reads result columns by position and type: a mismatch would read
+  // garbage or throw deep inside Spark, so it is checked once per batch here.
+  private def checkResult(batch: ResultBatch): Unit = {
+    if (batch.numRows != pending.length) {
+      throw new NativeException(
+        s"native engine returned ${batch.numRows} result rows for ${pending.length} input rows")
+    }
+    val got = batch.schema.fields.map(_.dataType).toSeq
+    val want = spec.resultSchema.fields.map(_.dataType).toSeq
+    val sameTypes = got.length == want.length && got.zip(want).forall { case (g, w) =>
+      DataType.equalsStructurally(g, w, ignoreNullability = true)
+    }
+    if (!sameTypes) {
+      throw new NativeException(
+        s"native engine returned columns ${batch.schema.simpleString}, " +
+          s"expected ${spec.resultSchema.simpleString}")
+    }
+  }
+
+  private def closeResult(): Unit = if (result != null) {
+    result.close()
+    result = null
+  }
+
+  /** Frees everything; a failure to free is an error unless the task already failed. */
+  private def close(taskFailed: Boolean): Unit = if (!closed) {
+    closed = true
+    pending.clear()
+    val steps: Seq[(String, () => Unit)] = Seq(
+      "result batch" -> (() => closeResult()),
+      "Arrow bridge" -> (() => if (bridge != null) bridge.close()),
+      "Arrow allocator" -> (() => if (allocator != null) allocator.close()),
+      "engine" -> (() => if (engine != 0L) Native.methods.releaseEngine(engine)))
+    val errors = steps.flatMap { case (what, step) =>
+      try {
+        step()
+        None
+      } catch {
+        case NonFatal(e) =>
+          Some(
+            new IllegalStateException(s"spark-rest could not free its $what: ${e.getMessage}", e))
+      }
+    }
+    if (errors.nonEmpty) {
+      if (taskFailed) errors.foreach(e => log.warn(e.getMessage, e))
+      else {
+        errors.tail.foreach(errors.head.addSuppressed)
+        throw errors.head
+      }
+    }
+  }
+}
+
+private[sparkrest] object EnrichIterator {
+  private val log = LoggerFactory.getLogger(classOf[EnrichIterator])
+
+  /** Everything a task needs, computed on the driver. */
+  final case class Spec(
+      optionsJson: String,
+      batchSize: Int,
+      inputSchema: StructType,
+      inputProjection: Seq[Attribute],
+      childOutput: Seq[Attribute],
+      parsedSchema: Option[StructType],
+      resultSchema: StructType,
+      outputTypes: Seq[DataType],
+      timeZoneId: String)
+}

@@ -1,0 +1,110 @@
+"""``rest_api_call``: the PySpark entry point to the native enrichment operator.
+
+Only the query plan is built here, through Py4J, by calling the Scala
+``io.sparkrest.RestApi.call``. The rows never pass through Python: the returned
+DataFrame runs entirely in the executors' JVMs and the native engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from spark_rest._options import build_options
+
+if TYPE_CHECKING:
+    from py4j.java_gateway import JavaObject
+    from pyspark.sql import DataFrame
+
+__all__ = ["rest_api_call"]
+
+_SCALA_API = "io.sparkrest.RestApi"
+
+
+def rest_api_call(
+    df: DataFrame,
+    url: str,
+    options: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> DataFrame:
+    """Enrich every row of ``df`` with the response of a REST API.
+
+    Args:
+        df: the input DataFrame (classic PySpark, not Spark Connect).
+        url: URL template; ``{column}`` is replaced by that column's URL-encoded value.
+        options: extra options as a mapping, for names that are not Python
+            identifiers (``{"header.X-Tenant": "acme"}``).
+        **kwargs: options in snake_case or camelCase (``max_retries=0``,
+            ``rateLimit=100``, ``schema="score INT, tier STRING"``). Values are
+            converted to strings: booleans to ``true``/``false``, dicts and lists to
+            JSON; ``None`` leaves an option unset.
+
+    Returns:
+        A DataFrame with all columns of ``df``, then either the fields of ``schema``
+        or ``output`` (the raw body), then ``_status`` (INT) and ``_error`` (STRING).
+
+    Raises:
+        pyspark.errors.IllegalArgumentException: (or another captured JVM
+            exception) for an unknown option or an invalid value; this happens
+            here, before any task runs.
+        RuntimeError: when the spark-rest jar is not on the driver's classpath.
+        TypeError: when ``df`` is not a classic (JVM-backed) DataFrame.
+    """
+    from pyspark.sql import DataFrame as PySparkDataFrame
+
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"url must be a non-empty string, got {url!r}")
+    opts = build_options(options, **kwargs)
+    jdf = _java_dataframe(df)
+    session = df.sparkSession
+    jvm = session.sparkContext._jvm
+    result = _capture_jvm_errors(call_scala_api)(jvm, jdf, url, opts)
+    return PySparkDataFrame(result, session)
+
+
+def call_scala_api(jvm: Any, jdf: JavaObject, url: str, options: Mapping[str, str]) -> JavaObject:
+    """Call ``io.sparkrest.RestApi.call(jdf, url, java.util.Map)`` and return its Java DataFrame."""
+    api = _scala_api(jvm)
+    jmap = jvm.java.util.HashMap()
+    for key, value in options.items():
+        jmap.put(key, value)
+    return api.call(jdf, url, jmap)
+
+
+def _scala_api(jvm: Any) -> Any:
+    """Return the Py4J handle of the Scala API, or fail clearly when the jar is missing."""
+    from py4j.java_gateway import JavaClass
+
+    handle = jvm
+    for part in _SCALA_API.split("."):
+        handle = getattr(handle, part)
+    if not isinstance(handle, JavaClass):
+        raise RuntimeError(
+            f"{_SCALA_API} is not on the driver classpath: create the SparkSession with "
+            "spark_rest.with_spark_rest(SparkSession.builder) before any other session "
+            "starts in this process, or pass --jars spark-rest.jar to spark-submit"
+        )
+    return handle
+
+
+def _java_dataframe(df: DataFrame) -> JavaObject:
+    """Return the JVM DataFrame behind ``df``."""
+    try:
+        jdf = df._jdf
+    except Exception:  # Spark Connect DataFrames raise on _jdf
+        jdf = None
+    if jdf is None:
+        raise TypeError(
+            "rest_api_call needs a classic PySpark DataFrame backed by a JVM "
+            f"(Spark Connect is not supported), got {type(df).__name__}"
+        )
+    return jdf
+
+
+def _capture_jvm_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``func`` so that JVM exceptions surface as PySpark's Python exceptions."""
+    try:
+        from pyspark.errors.exceptions.captured import capture_sql_exception
+    except ImportError:  # pragma: no cover - older layouts: keep the Py4JJavaError
+        return func
+    return capture_sql_exception(func)
