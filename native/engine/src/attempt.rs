@@ -13,6 +13,8 @@ pub enum Attempt {
         status: u16,
         body: Vec<u8>,
         retry_after: Option<Duration>,
+        /// The `Link` header, for RFC 5988 pagination.
+        link: Option<String>,
     },
     /// Connection errors and timeouts: always retried.
     Transport(String),
@@ -34,6 +36,11 @@ pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Durat
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
+    let link = response
+        .headers()
+        .get(reqwest::header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Attempt::Fatal(too_large(limit));
     }
@@ -54,6 +61,7 @@ pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Durat
         status,
         body,
         retry_after,
+        link,
     }
 }
 

@@ -60,6 +60,12 @@ impl Engine {
         &self.options
     }
 
+    /// Sends one request (no cache: sources poll URLs whose answers change),
+    /// under this engine's concurrency cap, rate limit, retries and auth.
+    pub fn send_one(&self, spec: &RequestSpec, counters: &Counters) -> Outcome {
+        runtime().block_on(self.sender.send(spec, counters))
+    }
+
     /// The cumulative figures of every batch this engine enriched.
     pub fn totals(&self) -> BatchMetrics {
         self.totals.get()
@@ -88,6 +94,9 @@ impl Engine {
         }
         let result = match &self.result_fields {
             None => output::raw_result(&rows)?,
+            Some(fields) if self.options.explode => {
+                crate::explode::exploded_result(&rows, fields, &self.options)?
+            }
             Some(fields) => crate::decode::typed_result(&rows, fields, &self.options)?,
         };
         let mut metrics =

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod disk_cache;
 pub mod engine;
 pub mod error;
+pub mod explode;
 pub mod input;
 pub mod json_path;
 pub mod latency;
@@ -28,6 +29,7 @@ pub mod request;
 pub mod retry_storm;
 pub mod runtime;
 pub mod sender;
+pub mod source;
 pub mod source_options;
 pub mod template;
 
@@ -39,6 +41,8 @@ mod circuit_tests;
 mod metrics_tests;
 #[cfg(test)]
 mod oauth_tests;
+#[cfg(test)]
+mod source_tests;
 #[cfg(test)]
 mod test_log;
 #[cfg(test)]

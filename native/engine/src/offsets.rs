@@ -19,6 +19,9 @@ pub fn next_offset(
     let path: Vec<String> = crate::options::split_path(field);
     let from_envelope = || json_path::at(envelope, &path).and_then(json_path::scalar_text);
     match kind {
+        // A cursor covers everything the response returned: it cannot
+        // describe a cut, so a truncated poll has no cursor of its own.
+        OffsetType::Cursor if truncated => None,
         OffsetType::Cursor => from_envelope(),
         OffsetType::Timestamp => {
             if records.is_empty() {

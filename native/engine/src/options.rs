@@ -165,6 +165,12 @@ impl EngineOptions {
             None => vec![template_host("url", &url)?],
         };
         let batch = opts.batch_endpoint(&url)?;
+        let explode = opts.boolean("explode", false)?;
+        if explode && opts.optional("schema").is_none() && !opts.boolean("inferSchema", false)? {
+            return Err(invalid(
+                "option 'explode' is true, which needs 'schema' (or inferSchema=true): elements are typed rows",
+            ));
+        }
         Ok(EngineOptions {
             body: opts.optional("body").map(str::to_string),
             concurrency: opts.int("concurrency", 32, 1, 100_000)? as usize,
@@ -192,7 +198,7 @@ impl EngineOptions {
             )?),
             max_response_bytes: opts.int("maxResponseBytes", 10_485_760, 1, 1 << 40)? as usize,
             data_field: opts.optional("dataField").map(split_path),
-            explode: opts.boolean("explode", false)?,
+            explode,
             array_column: opts
                 .optional("arrayColumn")
                 .unwrap_or("results")

@@ -12,6 +12,8 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The row failed fast: its host's circuit was open, no request was sent.
     pub circuit_open: bool,
+    /// The response's `Link` header (pagination); not kept in the cache.
+    pub link: Option<String>,
 }
 
 impl Outcome {
@@ -21,6 +23,7 @@ impl Outcome {
             body: None,
             error: Some(reason.into()),
             circuit_open: false,
+            link: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl Outcome {
             body: Some(body),
             error,
             circuit_open: false,
+            link: None,
         }
     }
 

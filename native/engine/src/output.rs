@@ -14,6 +14,7 @@ pub const STATUS_COLUMN: &str = "_status";
 pub const ERROR_COLUMN: &str = "_error";
 
 /// What a row ended with: a request's outcome or a reason it had none.
+#[derive(Clone, Copy)]
 pub enum RowResult<'a> {
     Response(&'a Outcome),
     NoRequest(&'a str),

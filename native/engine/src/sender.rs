@@ -107,13 +107,17 @@ impl Sender {
                     status,
                     body,
                     retry_after,
+                    link,
                 } => {
                     let verdict = if status == 429 || status >= 500 {
                         Verdict::Failure
                     } else {
                         Verdict::Success
                     };
-                    let outcome = Outcome::from_response(status, body);
+                    let outcome = Outcome {
+                        link,
+                        ..Outcome::from_response(status, body)
+                    };
                     if !self.retry.on_status.contains(&status) {
                         return done(outcome, verdict);
                     }

@@ -13,3 +13,4 @@ pub mod errors;
 pub mod ffi;
 pub mod logging;
 pub mod native_methods;
+pub mod source_methods;

@@ -1,14 +1,21 @@
 //! The engine logs through `tracing` to stderr, which Spark captures in the
-//! executor's log. The level comes from `SPARK_REST_LOG` (the JVM sets it
-//! from `spark.rest.logLevel`), default `info`: one line per notable event,
-//! never one per request.
+//! executor's log. The JVM calls `initLogging` with `spark.rest.logLevel`
+//! before the first engine; otherwise `SPARK_REST_LOG` or `info` applies.
+//! At `info` there is one line per notable event, never one per request.
 
 use std::sync::Once;
 
+static INIT: Once = Once::new();
+
+/// Installs the subscriber once, at `SPARK_REST_LOG` or `info`.
 pub fn init() {
-    static INIT: Once = Once::new();
+    init_with(&std::env::var("SPARK_REST_LOG").unwrap_or_else(|_| "info".to_string()));
+}
+
+/// Installs the subscriber once, at `level` (error, warn, info, debug,
+/// trace). Later calls change nothing: the first level wins per process.
+pub fn init_with(level: &str) {
     INIT.call_once(|| {
-        let level = std::env::var("SPARK_REST_LOG").unwrap_or_else(|_| "info".to_string());
         let filter = tracing_subscriber::EnvFilter::try_new(format!(
             "spark_rest_engine={level},spark_rest_native={level}"
         ))

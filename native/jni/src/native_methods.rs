@@ -13,11 +13,11 @@ use spark_rest_engine::{analyze, registry, Engine};
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;
 
-fn rust_string(env: &Env<'_>, s: &JString<'_>) -> BridgeResult<String> {
+pub(crate) fn rust_string(env: &Env<'_>, s: &JString<'_>) -> BridgeResult<String> {
     Ok(s.try_to_string(env)?)
 }
 
-fn java_string<'local>(env: &mut Env<'local>, s: &str) -> BridgeResult<JObject<'local>> {
+pub(crate) fn java_string<'local>(env: &mut Env<'local>, s: &str) -> BridgeResult<JObject<'local>> {
     Ok(JObject::from(JString::new(env, s)?))
 }
 

@@ -71,7 +71,9 @@ impl Params {
     /// means the start (0).
     pub fn cursor(&self, name: &str, kind: &str) -> Result<u64, BadParam> {
         match self.str(name) {
-            None => Ok(0),
+            // "0" is how streaming clients say "from the start" (their
+            // default initial offset); real APIs often accept that too.
+            None | Some("0") => Ok(0),
             Some(raw) => decode_cursor(kind, raw).ok_or_else(|| bad_param(name, raw)),
         }
     }
