@@ -13,7 +13,7 @@ GRADLE      := gradle -q --no-daemon -PsparkJars="$(SPARK_JARS)"
 NATIVE_SO   := target/release/libspark_rest_native.so
 JAR         := dist/spark-rest.jar
 
-.PHONY: build deps venv native jar wheel check-header lint test test-rust test-jvm test-python demo bench clean
+.PHONY: build deps venv native jar wheel check-header lint test test-rust test-c test-jvm test-python demo bench clean
 
 build: deps native jar wheel
 
@@ -62,13 +62,20 @@ lint: venv
 test-rust:
 	cargo test --workspace
 
+# A C host compiled against the checked-in header, linked to the real library.
+test-c: native
+	mkdir -p build/c_abi
+	$(CC) -Wall -Wextra -Werror -std=c11 -Inative/include tests/c_abi/check_abi.c \
+	  -Ltarget/release -lspark_rest_native -o build/c_abi/check_abi
+	LD_LIBRARY_PATH=target/release build/c_abi/check_abi
+
 test-jvm: jar
 	$(GRADLE) test
 
 test-python: wheel
 	$(VENV)/bin/pytest -q python/tests tests/e2e
 
-test: build check-header lint test-rust test-jvm test-python
+test: build check-header lint test-rust test-c test-jvm test-python
 
 # --- demo and benchmarks ------------------------------------------------------
 
