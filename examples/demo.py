@@ -127,7 +127,7 @@ def run(spark: SparkSession, api: MockApi, args: argparse.Namespace, output: Pat
         width = max(len(name) for name in metrics)
         # Counts first ("number of ..."), then sizes and timings.
         for name in sorted(metrics, key=lambda n: (not n.startswith("number"), n)):
-            print(f"{name:<{width}} : {metric_display(metrics[name])}")
+            print(f"{name:<{width}} : {metric_display(name, metrics[name])}")
     else:
         print("(no RestApiCall node found in the last query)")
 
@@ -142,14 +142,17 @@ def run(spark: SparkSession, api: MockApi, args: argparse.Namespace, output: Pat
     return 0
 
 
-def metric_display(value: str) -> str:
+def metric_display(name: str, value: str) -> str:
     """Spark renders size and timing metrics as a header line plus
-    "total (min, med, max (stage: task))"; keep the total and the per-task spread."""
+    "total (min, med, max (stage: task))"; show the total (or, for metrics that are
+    a maximum per task, the largest one) and the per-task spread."""
     lines = value.strip().splitlines()
     if len(lines) < 2:
         return value.strip()
     total, _, spread = lines[-1].partition(" (")
     spread = spread.rsplit(" (stage", 1)[0]
+    if "max in task" in name:  # summing per-task maxima means nothing
+        return f"{spread.rsplit(', ', 1)[-1]}   (per task min, med, max: {spread})"
     return f"{total}   (per task min, med, max: {spread})"
 
 

@@ -42,6 +42,10 @@ def rest_api_call(
     Returns:
         A DataFrame with all columns of ``df``, then either the fields of ``schema``
         or ``output`` (the raw body), then ``_status`` (INT) and ``_error`` (STRING).
+        With ``array_column="name"`` a JSON array response is one column
+        ``name ARRAY<STRUCT<schema>>``; with ``explode=True`` each element is its own row
+        (the input columns repeated). ``infer_schema=True`` samples the responses of the
+        first ``schema_sample_size`` (20) rows now, on the driver, to find ``schema``.
 
     Raises:
         pyspark.errors.IllegalArgumentException: (or another captured JVM
@@ -49,6 +53,7 @@ def rest_api_call(
             here, before any task runs.
         RuntimeError: when the spark-rest jar is not on the driver's classpath.
         TypeError: when ``df`` is not a classic (JVM-backed) DataFrame.
+        ValueError: when one option is given twice (``max_retries`` and ``maxRetries``).
     """
     from pyspark.sql import DataFrame as PySparkDataFrame
 

@@ -93,7 +93,23 @@ def _struct_type_ddl(value: Any) -> str | None:
         return None
     if not isinstance(value, StructType):
         return None
-    return ", ".join(
-        f"`{field.name.replace('`', '``')}` {field.dataType.simpleString()}"
-        for field in value.fields
-    )
+    return ", ".join(f"{_quote(field.name)} {_ddl_type(field.dataType)}" for field in value.fields)
+
+
+def _ddl_type(data_type: Any) -> str:
+    """DDL of a Spark type; nested field names are quoted (``struct<`x-id`: int>``)."""
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    if isinstance(data_type, StructType):
+        fields = ", ".join(f"{_quote(f.name)}: {_ddl_type(f.dataType)}" for f in data_type.fields)
+        return f"struct<{fields}>"
+    if isinstance(data_type, ArrayType):
+        return f"array<{_ddl_type(data_type.elementType)}>"
+    if isinstance(data_type, MapType):
+        return f"map<{_ddl_type(data_type.keyType)}, {_ddl_type(data_type.valueType)}>"
+    return str(data_type.simpleString())
+
+
+def _quote(name: str) -> str:
+    """A field name as a DDL identifier."""
+    return "`" + name.replace("`", "``") + "`"

@@ -10,6 +10,7 @@ from pyspark.sql.types import (
     DecimalType,
     DoubleType,
     IntegerType,
+    MapType,
     StringType,
     StructField,
     StructType,
@@ -93,6 +94,20 @@ def test_struct_type_schema_becomes_ddl() -> None:
     }
 
 
+def test_nested_struct_type_quotes_every_field_name() -> None:
+    schema = StructType(
+        [
+            StructField("headers", StructType([StructField("x-tenant", StringType())])),
+            StructField("items", ArrayType(StructType([StructField("id", IntegerType())]))),
+            StructField("attrs", MapType(StringType(), DoubleType())),
+        ]
+    )
+    assert build_options(schema=schema)["schema"] == (
+        "`headers` struct<`x-tenant`: string>, `items` array<struct<`id`: int>>, "
+        "`attrs` map<string, double>"
+    )
+
+
 def test_build_options_converts_names_and_values() -> None:
     opts = build_options(
         {"header.X-Tenant": "acme"},
@@ -143,3 +158,90 @@ def test_empty_name_is_rejected() -> None:
 def test_bytes_are_rejected() -> None:
     with pytest.raises(TypeError, match="body"):
         build_options(body=b"{}")
+
+
+# Every option of SPEC.md section 4 (native/engine/src/option_names.rs).
+SPEC_OPTIONS = [
+    "url",
+    "method",
+    "headers",
+    "body",
+    "input",
+    "inputData",
+    "concurrency",
+    "rateLimit",
+    "rateLimitBurst",
+    "arrowBatchSize",
+    "batchKey",
+    "batchUrl",
+    "batchRequestSize",
+    "batchBody",
+    "batchResultsField",
+    "batchResultKey",
+    "maxRetries",
+    "retryBackoff",
+    "retryMaxBackoff",
+    "retryOnStatus",
+    "connectTimeout",
+    "requestTimeout",
+    "circuitBreakerThreshold",
+    "circuitBreakerCooldown",
+    "onError",
+    "maxResponseBytes",
+    "cache",
+    "cacheTtlSeconds",
+    "cacheMaxEntries",
+    "cacheDir",
+    "auth",
+    "token",
+    "userId",
+    "userPassword",
+    "apiKey",
+    "apiKeyHeader",
+    "oauth2TokenUrl",
+    "oauth2ClientId",
+    "oauth2ClientSecret",
+    "oauth2Scope",
+    "schema",
+    "dataField",
+    "inferSchema",
+    "schemaSampleSize",
+    "explode",
+    "arrayColumn",
+    "paginationType",
+    "pageParam",
+    "pageSizeParam",
+    "pageSize",
+    "startPage",
+    "cursorParam",
+    "cursorField",
+    "nextUrlField",
+    "hasMoreField",
+    "maxPages",
+    "streamingInterval",
+    "offsetType",
+    "offsetField",
+    "initialOffset",
+    "batchSize",
+    "allowedHosts",
+    "tlsCaCert",
+    "tlsInsecure",
+]
+
+
+@pytest.mark.parametrize("name", SPEC_OPTIONS)
+def test_every_option_has_a_snake_case_spelling(name: str) -> None:
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in name)
+    assert option_name(snake) == name
+
+
+def test_response_shape_options() -> None:
+    options = build_options(
+        infer_schema=True, schema_sample_size=5, array_column="items", explode=False
+    )
+    assert options == {
+        "inferSchema": "true",
+        "schemaSampleSize": "5",
+        "arrayColumn": "items",
+        "explode": "false",
+    }

@@ -109,5 +109,8 @@ def test_on_error_fail_fails_the_query(spark: SparkSession, mock_api: MockApi) -
         max_retries=0,
         on_error="fail",
     )
-    with pytest.raises(Exception, match="503"):
+    with pytest.raises(Exception) as raised:
         enriched.collect()
+    # The message names the row's request and the reason.
+    message = str(raised.value)
+    assert "/status/503" in message and "503" in message.replace("/status/503", ""), message

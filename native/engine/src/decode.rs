@@ -22,7 +22,8 @@ pub fn typed_result(
     fields: &Fields,
     options: &EngineOptions,
 ) -> Result<StructArray> {
-    let array_mode = fields.len() == 1
+    let array_mode = options.array_mode
+        && fields.len() == 1
         && fields[0].name() == &options.array_column
         && matches!(fields[0].data_type(), DataType::List(_));
     let mut conformed = Vec::with_capacity(rows.len());

@@ -3,31 +3,30 @@
 //! `enrich` turns one Arrow batch of input columns into one batch of result
 //! columns, row for row.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{Array, StructArray};
 use arrow::datatypes::Fields;
 use futures::StreamExt;
 
-use crate::cache::ResponseCache;
 use crate::error::{EngineError, Result};
 use crate::input::InputColumns;
 use crate::metrics::{self, BatchMetrics, Counters, Totals};
-use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, OnError};
 use crate::outcome::Outcome;
 use crate::output::{self, RowResult};
 use crate::request::{BatchPlan, RequestSpec, RequestTemplates};
 use crate::runtime::runtime;
-use crate::sender::Sender;
+use crate::transport::Transport;
 
 pub struct Engine {
     options: EngineOptions,
     templates: RequestTemplates,
-    sender: Sender,
-    /// None when `cache=false`; identical requests of one batch are still
-    /// sent once (the batch plan de-duplicates them).
-    cache: Option<ResponseCache>,
+    /// Sender and cache, shared with engines that differ only in how they
+    /// read responses. Identical requests of one batch are sent once even
+    /// without a cache (the batch plan de-duplicates them).
+    transport: Arc<Transport>,
     /// Typed output fields (`schema`); None means raw `output` text.
     result_fields: Option<Fields>,
     totals: Totals,
@@ -35,17 +34,24 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(options: EngineOptions, result_fields: Option<Fields>) -> Result<Engine> {
+        let transport = Arc::new(Transport::new(&options)?);
+        Engine::with_transport(options, result_fields, transport)
+    }
+
+    /// An engine that sends through an existing (shared) transport.
+    pub fn with_transport(
+        options: EngineOptions,
+        result_fields: Option<Fields>,
+        transport: Arc<Transport>,
+    ) -> Result<Engine> {
         if let Some(fields) = &result_fields {
             crate::decode::check_fields(fields)?;
         }
-        let client = crate::client::build_client(&options)?;
-        let sender = Sender::new(client, OAuth2::from_options(&options)?, &options);
         let templates = RequestTemplates::new(&options);
         Ok(Engine {
-            cache: ResponseCache::new(&options),
             options,
             templates,
-            sender,
+            transport,
             result_fields,
             totals: Totals::default(),
         })
@@ -63,7 +69,7 @@ impl Engine {
     /// Sends one request (no cache: sources poll URLs whose answers change),
     /// under this engine's concurrency cap, rate limit, retries and auth.
     pub fn send_one(&self, spec: &RequestSpec, counters: &Counters) -> Outcome {
-        runtime().block_on(self.sender.send(spec, counters))
+        runtime().block_on(self.transport.sender.send(spec, counters))
     }
 
     /// The cumulative figures of every batch this engine enriched.
@@ -110,13 +116,13 @@ impl Engine {
     /// each was sent. Cache lookups and stores block on disk I/O
     /// (`cacheDir`): they run here, on the task thread, around the async work.
     fn resolve(&self, requests: &[RequestSpec], counters: &Counters) -> (Vec<Outcome>, Vec<bool>) {
-        let cached = match &self.cache {
+        let cached = match &self.transport.cache {
             Some(cache) => cache.lookup(requests, counters),
             None => vec![None; requests.len()],
         };
         let sent: Vec<bool> = cached.iter().map(Option::is_none).collect();
         let outcomes = runtime().block_on(self.send_all(requests, cached, counters));
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = &self.transport.cache {
             cache.store(requests, &outcomes, &sent);
         }
         (outcomes, sent)
@@ -168,7 +174,7 @@ impl Engine {
             .map(|(spec, cached)| async move {
                 match cached {
                     Some(outcome) => outcome,
-                    None => self.sender.send(spec, counters).await,
+                    None => self.transport.sender.send(spec, counters).await,
                 }
             })
             .buffered(self.options.concurrency)

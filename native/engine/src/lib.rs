@@ -32,6 +32,7 @@ pub mod sender;
 pub mod source;
 pub mod source_options;
 pub mod template;
+pub mod transport;
 
 #[cfg(test)]
 mod cache_tests;

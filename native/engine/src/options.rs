@@ -107,6 +107,8 @@ pub struct EngineOptions {
     pub data_field: Option<Vec<String>>,
     pub explode: bool,
     pub array_column: String,
+    /// `arrayColumn` was given: an array response is one list column.
+    pub array_mode: bool,
     pub allowed_hosts: Vec<String>,
     pub tls_ca_cert: Option<PathBuf>,
     pub tls_insecure: bool,
@@ -203,6 +205,7 @@ impl EngineOptions {
                 .optional("arrayColumn")
                 .unwrap_or("results")
                 .to_string(),
+            array_mode: opts.optional("arrayColumn").is_some() && !explode,
             tls_ca_cert: opts.optional("tlsCaCert").map(PathBuf::from),
             tls_insecure: opts.boolean("tlsInsecure", false)?,
             url,

@@ -1,6 +1,7 @@
 //! Engines shared inside a process: equal options (and output schema) give
 //! the same engine, so every task of an executor shares one connection
-//! pool, one concurrency cap, one rate limiter and one cache.
+//! pool, one concurrency cap, one rate limiter and one cache; engines that
+//! differ only in how they read responses share their transport.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,12 +11,17 @@ use arrow::datatypes::Fields;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::options::{EngineOptions, Secrets};
+use crate::transport::{transport_key, Transport};
 
-type Registry = Mutex<HashMap<String, Arc<Engine>>>;
+#[derive(Default)]
+struct Registry {
+    engines: HashMap<String, Arc<Engine>>,
+    transports: HashMap<String, Arc<Transport>>,
+}
 
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(Registry::default()))
 }
 
 /// The engine for these options, created on first use. Engines live as long
@@ -29,14 +35,24 @@ pub fn engine_for(
         serde_json::to_string(raw).unwrap_or_default(),
         result_fields
     );
-    let mut engines = registry().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(engine) = engines.get(&key) {
+    let mut registry = registry().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(engine) = registry.engines.get(&key) {
         return Ok(Arc::clone(engine));
     }
     let options = EngineOptions::parse(raw, Secrets::Resolve)?;
-    let engine = Arc::new(Engine::new(options, result_fields)?);
+    let transport = match registry.transports.get(&transport_key(raw)) {
+        Some(shared) => Arc::clone(shared),
+        None => {
+            let created = Arc::new(Transport::new(&options)?);
+            registry
+                .transports
+                .insert(transport_key(raw), Arc::clone(&created));
+            created
+        }
+    };
+    let engine = Arc::new(Engine::with_transport(options, result_fields, transport)?);
     tracing::info!(url = %engine.options().url, concurrency = engine.options().concurrency, "spark-rest engine created");
-    engines.insert(key, Arc::clone(&engine));
+    registry.engines.insert(key, Arc::clone(&engine));
     Ok(engine)
 }
 

@@ -214,30 +214,56 @@ mod tests {
         use arrow::array::{Array, AsArray, Int64Array, StructArray};
         use arrow::datatypes::{DataType, Field, Fields, Int32Type};
         let runtime = spark_rest_engine::runtime::runtime();
-        let api = runtime.block_on(mock_api::MockServer::start(mock_api::Config::default())).unwrap();
+        let api = runtime
+            .block_on(mock_api::MockServer::start(mock_api::Config::default()))
+            .unwrap();
         let opts = CString::new(format!(r#"{{"url": "{}/customers/{{id}}"}}"#, api.url())).unwrap();
         let mut engine = ptr::null_mut();
         let mut error = ptr::null_mut();
-        assert_eq!(unsafe { sr_engine_create(opts.as_ptr(), ptr::null_mut(), &mut engine, &mut error) }, SR_OK);
+        assert_eq!(
+            unsafe { sr_engine_create(opts.as_ptr(), ptr::null_mut(), &mut engine, &mut error) },
+            SR_OK
+        );
 
         let input = StructArray::new(
             Fields::from(vec![Field::new("id", DataType::Int64, true)]),
-            vec![std::sync::Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]))],
+            vec![std::sync::Arc::new(Int64Array::from(vec![
+                Some(1),
+                None,
+                Some(3),
+            ]))],
             None,
         );
         let (mut in_array, mut in_schema) = arrow::ffi::to_ffi(&input.to_data()).unwrap();
         let mut out_array = FFI_ArrowArray::empty();
         let mut out_schema = FFI_ArrowSchema::empty();
         let status = unsafe {
-            sr_engine_enrich(engine, &mut in_array, &mut in_schema, &mut out_array, &mut out_schema, &mut error)
+            sr_engine_enrich(
+                engine,
+                &mut in_array,
+                &mut in_schema,
+                &mut out_array,
+                &mut out_schema,
+                &mut error,
+            )
         };
         assert_eq!(status, SR_OK);
-        let out = StructArray::from(unsafe { arrow::ffi::from_ffi(out_array, &out_schema) }.unwrap());
-        let statuses = out.column_by_name("_status").unwrap().as_primitive::<Int32Type>();
-        assert_eq!((statuses.value(0), statuses.is_null(1), statuses.value(2)), (200, true, 200));
+        let out =
+            StructArray::from(unsafe { arrow::ffi::from_ffi(out_array, &out_schema) }.unwrap());
+        let statuses = out
+            .column_by_name("_status")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        assert_eq!(
+            (statuses.value(0), statuses.is_null(1), statuses.value(2)),
+            (200, true, 200)
+        );
 
         let mut json = ptr::null_mut();
-        assert_eq!(unsafe { sr_engine_metrics(engine, &mut json, &mut error) }, SR_OK);
+        assert_eq!(
+            unsafe { sr_engine_metrics(engine, &mut json, &mut error) },
+            SR_OK
+        );
         assert!(take_error(json).contains("\"requests\":2"));
         unsafe { sr_engine_free(engine) };
     }

@@ -25,6 +25,8 @@ pub fn init_with(level: &str) {
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .with_target(false)
+            // Executor logs are files: no colour escape codes.
+            .with_ansi(false)
             .try_init();
     });
 }

@@ -16,7 +16,9 @@ import org.apache.spark.sql.types.{DataType, StructType}
 /**
  * Enriches one partition: buffers up to `batchSize` input rows, sends their referenced columns
  * to the engine as one Arrow batch, and emits each input row joined with its result row, in
- * order. Memory is bounded by one batch (its input rows plus its result).
+ * order. With `explode=true` the engine returns one result row per array element, each naming
+ * its input row (`_row`, ascending), so an input row may come out several times. Memory is
+ * bounded by one batch (its input rows plus its result).
  *
  * Native resources (engine handle, Arrow allocator) are created on the first batch, so empty
  * partitions cost nothing, and released when the task completes, whether it succeeds or not.
@@ -36,8 +38,11 @@ private[sparkrest] final class EnrichIterator(
   private val numOutputRows = metrics(RestMetrics.OutputRows)
 
   private val pending = new ArrayBuffer[InternalRow](spec.batchSize)
-  private var position = 0
+  private var position = 0 // the next result row
   private var result: ResultBatch = _
+  private var resultRows = 0
+  // Explode: the input row of each result row (the engine's `_row` column).
+  private var inputIndex: Array[Int] = _
 
   private var allocator: BufferAllocator = _
   private var bridge: ArrowBridge = _
@@ -47,11 +52,17 @@ private[sparkrest] final class EnrichIterator(
 
   if (context != null) context.addTaskCompletionListener[Unit](ctx => close(ctx.isFailed()))
 
-  override def hasNext: Boolean = position < pending.length || nextBatch()
+  override def hasNext: Boolean = {
+    while (position >= resultRows) if (!nextBatch()) return false
+    true
+  }
 
   override def next(): InternalRow = {
     if (!hasNext) throw new NoSuchElementException("no more rows in this partition")
-    val row = toOutput(joined(pending(position), result.row(position)))
+    val source = if (inputIndex == null) position else inputIndex(position)
+    // The projection reads the input and appended columns by position: `_row`, last in an
+    // exploded result, is not part of the output.
+    val row = toOutput(joined(pending(source), result.row(position)))
     position += 1
     numOutputRows += 1
     row
@@ -61,6 +72,8 @@ private[sparkrest] final class EnrichIterator(
     closeResult()
     pending.clear()
     position = 0
+    resultRows = 0
+    inputIndex = null
     if (closed || !input.hasNext) return false
     open()
     while (pending.length < spec.batchSize && input.hasNext) {
@@ -75,8 +88,28 @@ private[sparkrest] final class EnrichIterator(
     }
     result = batch
     checkResult(batch)
+    resultRows = batch.numRows
+    if (spec.exploded) inputIndex = rowIndex(batch)
     RestMetrics.add(metrics, EnrichMetrics.parse(metricsJson))
     true
+  }
+
+  // Every input row must have at least one result row, in order: `_row` starts at 0, never
+  // goes down or skips a row, and ends at the last input row.
+  private def rowIndex(batch: ResultBatch): Array[Int] = {
+    val column = spec.resultSchema.length - 1
+    val index = Array.tabulate(batch.numRows)(i => batch.row(i).getInt(column))
+    val ordered = index.indices.forall { i =>
+      val previous = if (i == 0) -1 else index(i - 1)
+      index(i) == previous || index(i) == previous + 1
+    }
+    if (!ordered || index.lastOption.getOrElse(-1) != pending.length - 1) {
+      val shown = index.take(20).mkString(",") + (if (index.length > 20) ",..." else "")
+      throw new NativeException(
+        s"native engine returned ${RestApiCall.RowColumn} [$shown] for ${pending.length} " +
+          "input rows: every input row must appear, in order")
+    }
+    index
   }
 
   private def open(): Unit = if (!opened) {
@@ -84,8 +117,9 @@ private[sparkrest] final class EnrichIterator(
     val taskName = Option(context).map(c => s"task ${c.taskAttemptId()}").getOrElse("no task")
     allocator = ArrowBridge.newAllocator(s"spark-rest $taskName")
     bridge = new ArrowBridge(spec.inputSchema, spec.timeZoneId, allocator)
+    RestLogging.ensureInitialized(spec.logLevel)
     val native = Native.methods
-    engine = spec.parsedSchema match {
+    engine = spec.engineFields match {
       case Some(schema) =>
         ArrowBridge.withExportedSchema(schema, spec.timeZoneId, allocator) { address =>
           native.createEngine(spec.optionsJson, address)
@@ -99,7 +133,7 @@ private[sparkrest] final class EnrichIterator(
   // The JoinedRow projection reads result columns by position and type: a mismatch would read
   // garbage or throw deep inside Spark, so it is checked once per batch here.
   private def checkResult(batch: ResultBatch): Unit = {
-    if (batch.numRows != pending.length) {
+    if (!spec.exploded && batch.numRows != pending.length) {
       throw new NativeException(
         s"native engine returned ${batch.numRows} result rows for ${pending.length} input rows")
     }
@@ -152,15 +186,21 @@ private[sparkrest] final class EnrichIterator(
 private[sparkrest] object EnrichIterator {
   private val log = LoggerFactory.getLogger(classOf[EnrichIterator])
 
-  /** Everything a task needs, computed on the driver. */
+  /**
+   * Everything a task needs, computed on the driver. `engineFields` are the result fields the
+   * engine is created with (None: raw `output`); `resultSchema` is what it returns for a batch
+   * (the appended columns, then `_row` when `exploded`).
+   */
   final case class Spec(
       optionsJson: String,
       batchSize: Int,
       inputSchema: StructType,
       inputProjection: Seq[Attribute],
       childOutput: Seq[Attribute],
-      parsedSchema: Option[StructType],
+      engineFields: Option[StructType],
       resultSchema: StructType,
+      exploded: Boolean,
       outputTypes: Seq[DataType],
-      timeZoneId: String)
+      timeZoneId: String,
+      logLevel: String)
 }

@@ -2,7 +2,10 @@ package io.sparkrest
 
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 
-/** What the engine reports for one batch (or cumulatively for an engine), from its JSON. */
+/**
+ * What the engine reports for one batch (or cumulatively for an engine), from its JSON. All
+ * are counts or sums except the latency percentiles, which describe one batch's attempts.
+ */
 final case class EnrichMetrics(
     rows: Long,
     requests: Long,
@@ -13,7 +16,13 @@ final case class EnrichMetrics(
     bytesReceived: Long,
     throttledNanos: Long,
     engineNanos: Long,
-    latencyNanosTotal: Long)
+    latencyNanosTotal: Long,
+    latencyP50Nanos: Long = 0L,
+    latencyP99Nanos: Long = 0L,
+    circuitOpenRows: Long = 0L,
+    failedRowsHttp: Long = 0L,
+    failedRowsTransport: Long = 0L,
+    tokenRefreshes: Long = 0L)
 
 object EnrichMetrics {
   private val mapper = new ObjectMapper()
@@ -33,6 +42,12 @@ object EnrichMetrics {
       bytesReceived = long("bytes_received"),
       throttledNanos = long("throttled_nanos"),
       engineNanos = long("engine_nanos"),
-      latencyNanosTotal = long("latency_nanos_total"))
+      latencyNanosTotal = long("latency_nanos_total"),
+      latencyP50Nanos = long("latency_p50_nanos"),
+      latencyP99Nanos = long("latency_p99_nanos"),
+      circuitOpenRows = long("circuit_open_rows"),
+      failedRowsHttp = long("failed_rows_http"),
+      failedRowsTransport = long("failed_rows_transport"),
+      tokenRefreshes = long("token_refreshes"))
   }
 }

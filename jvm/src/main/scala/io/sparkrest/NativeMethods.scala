@@ -54,4 +54,59 @@ private[sparkrest] class NativeMethods {
   @native def panicForTest(message: String): Unit
 
   @native def version(): String
+
+  /**
+   * Sets up the engine's logger (`tracing` to stderr) at `level` (off, error, warn, info,
+   * debug, trace). The first call in a process wins; later calls do nothing. Called before the
+   * first engine of the JVM is created.
+   */
+  @native def initLogging(level: String): Unit
+
+  // --- The `rest` data source without input rows (pagination and streaming) ---------------
+
+  /**
+   * A source: the same options JSON as `createEngine` (the url has no `{column}` placeholders
+   * except `{offset}` / `{<offsetField>}` when streaming). `resultSchemaAddr` is an exported
+   * struct `ArrowSchema` of the `schema` fields, or 0 for one Utf8 column `output` (each
+   * record's JSON). Throws [[RestOptionException]] for bad options. Returns a handle.
+   */
+  @native def createSource(optionsJson: String, resultSchemaAddr: Long): Long
+
+  @native def releaseSource(handle: Long): Unit
+
+  /**
+   * Driver: reads the first page to learn the totals and returns a JSON array of at most
+   * `maxPartitions` partition states (opaque JSON objects, passed back verbatim); one element
+   * means read sequentially. Throws [[RestRequestException]] when the first page fails.
+   */
+  @native def planPages(handle: Long, maxPartitions: Int): String
+
+  /**
+   * Executor: reads one page from `stateJson` (an element of `planPages`, or a previous
+   * call's `next`) and exports its records into the empty out structs (a struct array of the
+   * schema fields or `output`, offset 0). Returns
+   * `{"next": <state or null when done>, "records": n, "metrics": {...}}`.
+   * Throws [[RestRequestException]] when the page fails after retries.
+   */
+  @native def fetchPage(
+      handle: Long,
+      stateJson: String,
+      outArrayAddr: Long,
+      outSchemaAddr: Long): String
+
+  /**
+   * Streaming: polls from `offset`, taking at most `limit` records (the first ones in API
+   * order). With `outArrayAddr == 0` nothing is exported (the driver only wants the next
+   * offset). Returns `{"next_offset": "<text>" or null when it does not move, "records": n,
+   * "metrics": {...}}`. Throws [[RestRequestException]] when the poll fails after retries.
+   */
+  @native def poll(
+      handle: Long,
+      offset: String,
+      limit: Long,
+      outArrayAddr: Long,
+      outSchemaAddr: Long): String
+
+  /** Cumulative metrics of a source handle, same keys as `enrich`. */
+  @native def sourceMetrics(handle: Long): String
 }

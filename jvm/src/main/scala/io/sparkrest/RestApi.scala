@@ -18,7 +18,7 @@ object RestApi {
   def enrich(df: DataFrame, url: String, options: Map[String, String]): DataFrame = {
     val spark = df.sparkSession
     RestPlanner.ensureRegistered(spark)
-    val node = RestApiCall.create(url, options, PlanBridge.logicalPlan(df))
+    val node = RestApiCall.create(url, options, PlanBridge.logicalPlan(df), Some(spark))
     PlanBridge.ofRows(spark, node)
   }
 }

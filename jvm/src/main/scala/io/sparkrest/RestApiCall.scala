@@ -2,11 +2,12 @@ package io.sparkrest
 
 import scala.util.control.NonFatal
 
+import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeReference, AttributeSet}
 import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, UnaryNode}
 import org.apache.spark.sql.internal.SQLConf
 import org.apache.spark.sql.sparkrest.ArrowBridge
-import org.apache.spark.sql.types.{IntegerType, StringType, StructField, StructType}
+import org.apache.spark.sql.types.{ArrayType, IntegerType, StringType, StructField, StructType}
 
 /**
  * Enriches every row of `child` with the response of a REST call: the output is the child's
@@ -27,7 +28,8 @@ case class RestApiCall(
 
   override def producedAttributes: AttributeSet = AttributeSet(resultAttrs)
 
-  override lazy val references: AttributeSet = AttributeSet(referenced)
+  // Transient as in QueryPlan: AttributeSet is not serialisable, and codegen serialises plans.
+  @transient override lazy val references: AttributeSet = AttributeSet(referenced)
 
   // Printed by explain and the UI: RestOptions renders redacted values only.
   override protected def stringArgs: Iterator[Any] = Iterator(resultAttrs, options)
@@ -41,32 +43,88 @@ object RestApiCall {
   val StatusColumn = "_status"
   val ErrorColumn = "_error"
 
+  /** The engine's extra column in explode mode: the input row (index in its batch). */
+  val RowColumn = "_row"
+
   /**
    * Validates the options with the native engine (a typo fails here, naming the option),
-   * resolves the columns the templates reference against `child`, and builds the node.
+   * resolves the columns the templates reference against `child`, and builds the node. With
+   * `inferSchema=true` the schema is inferred now, from responses to the first
+   * `schemaSampleSize` rows of `child` (a Spark job on `spark`, by default the active session).
    */
-  def create(url: String, userOptions: Map[String, String], child: LogicalPlan): RestApiCall = {
+  def create(
+      url: String,
+      userOptions: Map[String, String],
+      child: LogicalPlan,
+      spark: Option[SparkSession] = None): RestApiCall = {
     userOptions.get(RestOptions.Url).filter(_ != url).foreach { other =>
       throw new RestOptionException(
         s"option url is given twice with different values: '$url' and '$other'; pass it once")
     }
-    val options = RestOptions.analyze(userOptions + (RestOptions.Url -> url))
-    val referenced = options.columns.map(resolveColumn(_, child))
+    RestLogging.ensureInitialized(
+      RestLogging.checkLevel(SQLConf.get.getConfString(RestLogging.LevelConf, RestLogging.Default)))
+    val analyzed = RestOptions.analyze(userOptions + (RestOptions.Url -> url))
+    val referenced = analyzed.columns.map(resolveColumn(_, child))
     checkSendable(referenced)
+    val options =
+      if (!analyzed.inferSchema) analyzed
+      else {
+        val session = spark
+          .orElse(SparkSession.getActiveSession)
+          .orElse(SparkSession.getDefaultSession)
+          .getOrElse(throw new IllegalStateException(
+            "inferSchema=true needs an active SparkSession to sample responses"))
+        SchemaInference.infer(session, analyzed, referenced, child)
+      }
+    build(options, referenced, child)
+  }
+
+  /** The node for already analysed options whose referenced columns are resolved. */
+  private[sparkrest] def build(
+      options: RestOptions,
+      referenced: Seq[Attribute],
+      child: LogicalPlan): RestApiCall = {
     val result = resultSchema(options)
+    checkUnique(result, exploded(options))
     checkNoClash(result, child)
     val resultAttrs =
       result.fields.toSeq.map(f => AttributeReference(f.name, f.dataType, nullable = true)())
     RestApiCall(options, referenced, resultAttrs, child)
   }
 
-  /** The appended columns: the `schema` fields (else `output`), then `_status` and `_error`. */
+  /**
+   * The appended columns: the `schema` fields (else `output`; or one array column of them),
+   * then `_status` and `_error`.
+   */
   def resultSchema(options: RestOptions): StructType = {
-    val parsed = options.schema
-      .map(s => s.fields.toSeq.map(_.copy(nullable = true)))
+    val parsed = nativeFields(options)
+      .map(_.fields.toSeq)
       .getOrElse(Seq(StructField(OutputColumn, StringType)))
     StructType(
       parsed ++ Seq(StructField(StatusColumn, IntegerType), StructField(ErrorColumn, StringType)))
+  }
+
+  /**
+   * The result fields the engine is created with (before `_status`/`_error`): the schema's
+   * fields, or one field `arrayColumn ARRAY<STRUCT<schema>>`; None for the raw body.
+   */
+  def nativeFields(options: RestOptions): Option[StructType] = options.schema.map { schema =>
+    options.shape match {
+      case RestOptions.Shape.ArrayColumn(name) =>
+        StructType(Seq(StructField(name, ArrayType(schema, containsNull = true))))
+      case RestOptions.Shape.Record | RestOptions.Shape.Exploded => schema
+    }
+  }
+
+  /** True when the engine returns one row per array element, each with its input row index. */
+  def exploded(options: RestOptions): Boolean =
+    options.schema.isDefined && options.shape == RestOptions.Shape.Exploded
+
+  /** What the engine returns: the appended columns, plus `_row` when exploded. */
+  def engineResultSchema(options: RestOptions): StructType = {
+    val appended = resultSchema(options)
+    if (exploded(options)) appended.add(StructField(RowColumn, IntegerType, nullable = false))
+    else appended
   }
 
   private def resolveColumn(name: String, child: LogicalPlan): Attribute = {
@@ -106,6 +164,20 @@ object RestApiCall {
         s"the result column `$name` already exists in the input; rename or drop the input column " +
           s"first (e.g. after a previous restApiCall: withColumnRenamed(\"$name\", ...))")
     }
+  }
+
+  // A schema field named like a column the node adds would make the output ambiguous.
+  private def checkUnique(result: StructType, exploded: Boolean): Unit = {
+    val resolver = SQLConf.get.resolver
+    val names = result.fieldNames.toSeq ++ (if (exploded) Seq(RowColumn) else Nil)
+    names.zipWithIndex
+      .find { case (n, i) => names.take(i).exists(resolver(_, n)) }
+      .foreach { case (name, _) =>
+        throw new RestOptionException(
+          s"option 'schema' has a field `$name`, a name spark-rest gives its own column; " +
+            s"rename the field (the added columns are `$StatusColumn`, `$ErrorColumn`, and with " +
+            s"explode=true, internally, `$RowColumn`)")
+      }
   }
 
   private def available(child: LogicalPlan): String =

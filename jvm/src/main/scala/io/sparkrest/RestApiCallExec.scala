@@ -1,5 +1,6 @@
 package io.sparkrest
 
+import org.apache.spark.SparkContext
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeSet, SortOrder}
@@ -24,7 +25,8 @@ case class RestApiCallExec(
 
   override def producedAttributes: AttributeSet = AttributeSet(resultAttrs)
 
-  override lazy val references: AttributeSet = AttributeSet(referenced)
+  // Transient as in QueryPlan: AttributeSet is not serialisable, and codegen serialises plans.
+  @transient override lazy val references: AttributeSet = AttributeSet(referenced)
 
   override def outputPartitioning: Partitioning = child.outputPartitioning
 
@@ -37,25 +39,41 @@ case class RestApiCallExec(
   override protected def doExecute(): RDD[InternalRow] = {
     // Plain values only: this closure goes to the executors.
     val spec = EnrichIterator.Spec(
-      optionsJson = options.json,
+      optionsJson = options.engineJson(RestApiCallExec.executorCount(sparkContext)),
       batchSize = options.arrowBatchSize,
       // Field names are the template's spelling of the columns: native looks them up by name.
       inputSchema = StructType(options.columns.zip(referenced).map { case (name, attr) =>
         StructField(name, attr.dataType, attr.nullable)
       }),
-      inputProjection = referenced,
-      childOutput = child.output,
-      parsedSchema = options.schema,
-      resultSchema = StructType(resultAttrs.map(a => StructField(a.name, a.dataType, a.nullable))),
-      outputTypes = output.map(_.dataType),
-      timeZoneId = conf.sessionLocalTimeZone)
+      // Plain lists: plan-side Seqs may be lazy views over non-serialisable collections.
+      inputProjection = referenced.toList,
+      childOutput = child.output.toList,
+      engineFields = RestApiCall.nativeFields(options),
+      resultSchema = RestApiCall.engineResultSchema(options),
+      exploded = RestApiCall.exploded(options),
+      outputTypes = output.map(_.dataType).toList,
+      timeZoneId = conf.sessionLocalTimeZone,
+      logLevel =
+        RestLogging.checkLevel(conf.getConfString(RestLogging.LevelConf, RestLogging.Default)))
     val metrics = this.metrics
-    // TODO(rate limit): a query-wide rateLimit must be split across executors; the share each
-    // engine gets (e.g. from a driver-side coordinator or rateLimit / executors) goes into
-    // `spec` here, before the closure is shipped.
     child.execute().mapPartitions(rows => new EnrichIterator(rows, spec, metrics))
   }
 
   override protected def withNewChildInternal(newChild: SparkPlan): RestApiCallExec =
     copy(child = newChild)
+}
+
+object RestApiCallExec {
+
+  /**
+   * The executors a query-wide `rateLimit` is divided by, counted when the query is planned: 1
+   * in local mode (driver and executor are one JVM), else the executors registered then (the
+   * block managers minus the driver's), at least 1. Executors added later by dynamic
+   * allocation get the same share, so the rate can then exceed the limit until the next query.
+   */
+  def executorCount(sc: SparkContext): Int = {
+    val master = sc.master
+    if (master.startsWith("local") && !master.startsWith("local-cluster")) 1
+    else math.max(1, sc.getExecutorMemoryStatus.size - 1)
+  }
 }
