@@ -3,6 +3,8 @@
 # .venv with pinned pyspark), build, then run.
 
 SHELL := /bin/bash
+# Spark binds to loopback only: tests, demo and bench never leave 127.0.0.1.
+export SPARK_LOCAL_IP ?= 127.0.0.1
 .DEFAULT_GOAL := build
 
 VENV        := .venv

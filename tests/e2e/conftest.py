@@ -25,6 +25,9 @@ from helpers import jar_under_test
 from mockapi import MockApi
 from spark_rest import with_spark_rest
 
+# Spark's driver and executors bind to loopback only (also for child processes).
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
 TEST_TIMEOUT = float(os.environ.get("SPARK_REST_E2E_TEST_TIMEOUT", "300"))
 
 

@@ -10,10 +10,11 @@ use arrow::array::{Array, StructArray};
 use arrow::datatypes::Fields;
 use futures::StreamExt;
 
+use crate::batch_endpoint;
 use crate::error::{EngineError, Result};
 use crate::input::InputColumns;
 use crate::metrics::{self, BatchMetrics, Counters, Totals};
-use crate::options::{EngineOptions, OnError};
+use crate::options::{BatchEndpoint, EngineOptions, OnError};
 use crate::outcome::Outcome;
 use crate::output::{self, RowResult};
 use crate::request::{BatchPlan, RequestSpec, RequestTemplates};
@@ -83,10 +84,11 @@ impl Engine {
     /// own thread as soon as this returns.
     pub fn enrich(&self, input: &StructArray) -> Result<(StructArray, BatchMetrics)> {
         let started = Instant::now();
-        let columns = InputColumns::read(input, &self.templates.columns)?;
-        let plan = self.templates.plan(&columns, &self.options.allowed_hosts);
         let counters = Counters::default();
-        let (outcomes, sent) = self.resolve(&plan.requests, &counters);
+        let (plan, outcomes, went_out) = match &self.options.batch {
+            Some(batch) => self.send_by_keys(input, batch, &counters)?,
+            None => self.send_per_row(input, &counters)?,
+        };
         let rows: Vec<RowResult<'_>> = plan
             .rows
             .iter()
@@ -106,10 +108,49 @@ impl Engine {
             Some(fields) => crate::decode::typed_result(&rows, fields, &self.options)?,
         };
         let mut metrics =
-            self.batch_metrics(input.len(), &plan, &outcomes, &sent, &counters, &result);
+            self.batch_metrics(input.len(), &plan, &outcomes, went_out, &counters, &result);
         metrics.engine_nanos = started.elapsed().as_nanos() as u64;
         self.totals.add(&metrics, &counters.latencies());
         Ok((result, metrics))
+    }
+
+    /// One request per distinct rendered request: the plan, each request's
+    /// outcome, and how many requests went out to the API.
+    fn send_per_row(
+        &self,
+        input: &StructArray,
+        counters: &Counters,
+    ) -> Result<(BatchPlan, Vec<Outcome>, u64)> {
+        let columns = InputColumns::read(input, &self.templates.columns)?;
+        let plan = self.templates.plan(&columns, &self.options.allowed_hosts);
+        let (outcomes, sent) = self.resolve(&plan.requests, counters);
+        let went_out = went_out(&outcomes, &sent);
+        Ok((plan, outcomes, went_out))
+    }
+
+    /// Batch endpoint: the distinct keys go many per request; the plan maps
+    /// rows to keys and each key gets the outcome of its own result.
+    fn send_by_keys(
+        &self,
+        input: &StructArray,
+        batch: &BatchEndpoint,
+        counters: &Counters,
+    ) -> Result<(BatchPlan, Vec<Outcome>, u64)> {
+        let columns = InputColumns::read(input, std::slice::from_ref(&batch.key_column))?;
+        let keys = batch_endpoint::plan(&columns, 0, batch);
+        let (outcomes, sent) = self.resolve(&keys.requests, counters);
+        let went_out = went_out(&outcomes, &sent);
+        let per_key = batch_endpoint::distribute(&keys, &outcomes, batch);
+        let shown = RequestSpec {
+            method: reqwest::Method::POST,
+            url: batch.url.clone(),
+            body: None,
+        };
+        let plan = BatchPlan {
+            requests: vec![shown; keys.keys.len()],
+            rows: keys.rows,
+        };
+        Ok((plan, per_key, went_out))
     }
 
     /// The outcome of every request, from the cache or the API, and whether
@@ -134,7 +175,7 @@ impl Engine {
         num_rows: usize,
         plan: &BatchPlan,
         outcomes: &[Outcome],
-        sent: &[bool],
+        went_out: u64,
         counters: &Counters,
         result: &StructArray,
     ) -> BatchMetrics {
@@ -149,11 +190,6 @@ impl Engine {
                 .iter()
                 .map(|r| r.as_ref().ok().map(|i| &outcomes[*i])),
         );
-        let went_out = outcomes
-            .iter()
-            .zip(sent)
-            .filter(|(o, sent)| **sent && !o.circuit_open)
-            .count() as u64;
         crate::retry_storm::warn_if_storm(
             went_out,
             Counters::get(&counters.retried_requests),
@@ -181,6 +217,15 @@ impl Engine {
             .collect()
             .await
     }
+}
+
+/// Requests that really went to the API (not cached, not circuit-open).
+fn went_out(outcomes: &[Outcome], sent: &[bool]) -> u64 {
+    outcomes
+        .iter()
+        .zip(sent)
+        .filter(|(o, sent)| **sent && !o.circuit_open)
+        .count() as u64
 }
 
 /// Rows whose `_error` is set.

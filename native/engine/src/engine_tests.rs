@@ -235,3 +235,69 @@ fn string_columns_are_url_encoded() {
     assert_eq!(body["path"], "/echo/a%2Fb%3Fc%3Dd");
     assert_eq!(body["query"], "");
 }
+
+#[test]
+fn batch_endpoint_sends_distinct_keys_many_per_request() {
+    let api = server(Config::default());
+    let fields = Fields::from(vec![
+        Field::new("customer_id", DataType::Int64, true),
+        Field::new("score", DataType::Int32, true),
+    ]);
+    let e = engine(
+        &[
+            ("url", format!("{}/customers/{{id}}", api.url())),
+            ("batchKey", "id".into()),
+            ("batchUrl", format!("{}/customers/batch", api.url())),
+            ("batchRequestSize", "50".into()),
+            ("batchResultKey", "customer_id".into()),
+            ("cache", "false".into()),
+        ],
+        Some(fields),
+    );
+    // 250 rows over 120 distinct ids, plus a null key.
+    let keys = (0..250).map(|i| Some(i % 120)).chain([None]);
+    let (out, metrics) = e.enrich(&ids(keys)).unwrap();
+    let stats = api.stats();
+    assert_eq!(stats.total, 3, "ceil(120 / 50) requests: {stats:?}");
+    assert_eq!(stats.batch_keys, 120);
+    assert_eq!(metrics.requests, 3);
+    let score = out.column(1).as_primitive::<Int32Type>();
+    for row in 0..250 {
+        assert_eq!(score.value(row), (row % 120) as i32, "row {row}");
+    }
+    assert_eq!(statuses(&out)[250], None);
+    assert!(errors(&out)[250]
+        .as_deref()
+        .unwrap()
+        .contains("'id' is null"));
+}
+
+#[test]
+fn batch_endpoint_names_keys_missing_from_the_response() {
+    let api = server(Config::default());
+    let names = StringArray::from(vec![Some("7"), Some("not-a-number")]);
+    let batch = StructArray::new(
+        Fields::from(vec![Field::new("id", DataType::Utf8, true)]),
+        vec![Arc::new(names)],
+        None,
+    );
+    let e = engine(
+        &[
+            ("url", format!("{}/customers/batch", api.url())),
+            ("batchKey", "id".into()),
+            ("batchResultKey", "customer_id".into()),
+        ],
+        None,
+    );
+    let (out, _) = e.enrich(&batch).unwrap();
+    let errs = errors(&out);
+    assert!(errs[0].is_none(), "{errs:?}");
+    assert!(
+        errs[1]
+            .as_deref()
+            .unwrap()
+            .contains("'not-a-number' is missing"),
+        "{errs:?}"
+    );
+    assert_eq!(statuses(&out), vec![Some(200), Some(200)]);
+}

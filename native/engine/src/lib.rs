@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod attempt;
+pub mod batch_endpoint;
 pub mod cache;
 pub mod circuit;
 pub mod client;

@@ -55,6 +55,13 @@ impl Outcome {
         }
     }
 
+    /// The same outcome without an error (a result carved out of a batch
+    /// response).
+    pub fn succeeded(mut self) -> Outcome {
+        self.error = None;
+        self
+    }
+
     pub fn is_success(&self) -> bool {
         self.error.is_none()
     }
