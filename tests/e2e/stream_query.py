@@ -39,9 +39,9 @@ def progress_record(progress: Any) -> dict[str, Any]:
 
 def main(job: dict[str, Any]) -> None:
     sys.path.insert(0, str(HERE))
-    import helpers  # noqa: F401  (puts python/ on sys.path)
     from pyspark.sql import SparkSession
 
+    import helpers  # noqa: F401  (puts python/ on sys.path)
     from spark_rest import with_spark_rest
 
     builder = (

@@ -16,7 +16,7 @@ from mockapi import MockApi
 MILLION = 1_000_000
 
 
-def optimized_plan(df) -> str:  # noqa: ANN001 - a PySpark DataFrame
+def optimized_plan(df) -> str:
     return str(df._jdf.queryExecution().optimizedPlan().toString())
 
 

@@ -8,13 +8,16 @@ SIGKILL of its process group takes the Python driver and its JVM down at once.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -99,10 +102,10 @@ class QueryProcess:
     def wait_until(self, condition: Any, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while not condition(self):
-            if time.monotonic() > deadline or not self._read(deadline):
-                if not condition(self):
-                    self.kill()
-                    pytest.fail(f"{what} not reached in {timeout}s:\n{self.stderr_tail()}")
+            stalled = time.monotonic() > deadline or not self._read(deadline)
+            if stalled and not condition(self):
+                self.kill()
+                pytest.fail(f"{what} not reached in {timeout}s:\n{self.stderr_tail()}")
 
     def finish(self, timeout: float) -> dict[str, Any]:
         """Waits for an AvailableNow query to end; its DONE record."""
@@ -169,37 +172,94 @@ def test_kill_and_restart_loses_and_repeats_nothing(spark: SparkSession, kind: s
         assert sink_ids(spark, work / "out") == list(range(1, EVENTS + 1))
 
 
+class Outage:
+    """A TCP proxy on 127.0.0.1 in front of the mock API that can go down (new connections
+    refused, open ones cut) and come back on the same port, while the feed behind it keeps
+    its clock."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self.up()
+
+    def up(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for sock in self._open:
+                sock.close()
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with self._lock:
+                self._open.update((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 def test_api_outage_keeps_the_offset(spark: SparkSession) -> None:
-    """The API goes away between two batches and comes back (same port; the feed restarts
-    and produces the same events again): the polls in between fail, are retried at the next
-    interval without moving the offset, and every event is read exactly once."""
-    events, rate = 400, 20  # a 20 s feed: the outage falls in the middle of it
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
+    """The API goes away between two batches and comes back: the polls in between fail and
+    are retried at the next interval without moving the offset; every event is read once."""
+    events, rate = 1000, 20  # a 50 s feed: the outage falls in the middle of it
+    with tempfile.TemporaryDirectory() as tmp, MockApi(event_rate=rate, event_max=events) as api:
         work = Path(tmp)
-        api = MockApi(port=port, event_rate=rate, event_max=events)
+        outage = Outage(api.port)
         job = {
-            "options": options(
-                api,
-                "max_field",
-                streamingInterval="4",
-                maxRetries="1",
-                retryBackoff="50",
-                connectTimeout="500",
-            ),
+            "options": {
+                **options(api, "max_field"),
+                "url": f"{outage.url}/events/seq?after={{offset}}",
+                "streamingInterval": "3",
+                "maxRetries": "1",
+                "retryBackoff": "50",
+                "connectTimeout": "500",
+            },
             "out": str(work / "out"),
             "checkpoint": str(work / "checkpoint"),
             "trigger": "processing",
         }
         query = QueryProcess(job, work / "query.log")
         try:
-            # Right after a (quick) second batch the next poll is ~4 s away: the API
-            # goes down now, so only driver polls see the outage, never a running batch.
+            # Right after a (quick) second batch the next poll is ~3 s away: the API goes
+            # down now, so only driver polls see the outage, never a running batch.
             query.wait_until(lambda q: len(q.progress) >= 2, 180, "two batches")
-            api.close()
+            outage.down()
             assert query.progress[-1]["endOffset"]["offset"] != str(events), "feed ended"
             time.sleep(5)
-            api = MockApi(port=port, event_rate=rate, event_max=events)
+            outage.up()
 
             def caught_up(q: QueryProcess) -> bool:
                 return bool(q.progress) and q.progress[-1]["endOffset"]["offset"] == str(events)
@@ -207,7 +267,7 @@ def test_api_outage_keeps_the_offset(spark: SparkSession) -> None:
             query.wait_until(caught_up, 180, f"offset {events}")
         finally:
             query.kill()
-            api.close()
+            outage.down()
         log = query.stderr_tail()
         errors = max(int(p["metrics"].get("pollErrors", "0")) for p in query.progress)
         assert errors >= 1, f"{query.progress}\n{log}"

@@ -99,6 +99,12 @@ class RestSourceInputSuite extends AnyFunSuite with Matchers with BeforeAndAfter
     checkScores(df, Seq(1L, 2L, 7L))
   }
 
+  test("input with inferSchema: typed columns from sampled responses") {
+    val df = read("url" -> url("infer"), "input" -> "customers", "inferSchema" -> "true")
+    df.columns.toSeq should contain allOf ("customer_id", "score", "tier", "_status", "_error")
+    checkScores(df.withColumn("score", df("score").cast("int")), 0L until 20L)
+  }
+
   test("a typo fails when the read is created, naming the option") {
     val e = intercept[RestOptionException] {
       read("url" -> url("typo"), "input" -> "customers", "concurrancy" -> "4")

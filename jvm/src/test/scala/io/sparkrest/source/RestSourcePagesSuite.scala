@@ -135,6 +135,26 @@ class RestSourcePagesSuite extends AnyFunSuite with Matchers with BeforeAndAfter
     metrics("bytesReceived").value should be > 0L
   }
 
+  test("the plan shows the scan's options redacted, never a secret") {
+    val df = read(
+      "url" -> s"${api.url}/items",
+      "paginationType" -> "page",
+      "dataField" -> "results",
+      "auth" -> "bearer",
+      "token" -> "s3cret-token-value",
+      "schema" -> "id BIGINT")
+    Seq("simple", "extended", "formatted", "cost").foreach { mode =>
+      val out = new java.io.ByteArrayOutputStream()
+      Console.withOut(out)(df.explain(mode))
+      val plan = out.toString("UTF-8")
+      withClue(plan) {
+        plan should include("RestScan")
+        plan should include("paginationType=page")
+        plan should not include "s3cret-token-value"
+      }
+    }
+  }
+
   test("a typo fails when the read is created") {
     val e = intercept[RestOptionException] {
       read("url" -> s"${api.url}/items", "paginationTyp" -> "page")
