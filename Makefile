@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 VENV        := .venv
 PY          := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
-SPARK_JARS   = $(if $(SPARK_HOME),$(SPARK_HOME)/jars,$(shell $(PY) -c 'import pyspark,os;print(os.path.join(os.path.dirname(pyspark.__file__),"jars"))'))
+SPARK_JARS   = $(if $(SPARK_HOME),$(SPARK_HOME)/jars,$(shell test -x $(PY) && $(PY) -c 'import pyspark,os;print(os.path.join(os.path.dirname(pyspark.__file__),"jars"))'))
 GRADLE      := gradle -q --no-daemon -PsparkJars="$(SPARK_JARS)"
 NATIVE_SO   := target/release/libspark_rest_native.so
 JAR         := dist/spark-rest.jar
