@@ -3,7 +3,10 @@
 //! Every body runs through `with_env(..).resolve::<ThrowJavaException>()`
 //! so errors and panics become Java exceptions.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use arrow::datatypes::Fields;
 
 use jni::objects::{JObject, JString};
 use jni::sys::jlong;
@@ -19,6 +22,24 @@ pub(crate) fn rust_string(env: &Env<'_>, s: &JString<'_>) -> BridgeResult<String
 
 pub(crate) fn java_string<'local>(env: &mut Env<'local>, s: &str) -> BridgeResult<JObject<'local>> {
     Ok(JObject::from(JString::new(env, s)?))
+}
+
+/// The options and result fields of `createEngine`/`createSource`: starts
+/// logging, parses the options JSON, imports the optional result schema
+/// (0 = raw `output`; otherwise the JVM exported it and gives up ownership).
+pub(crate) fn options_and_fields(
+    env: &Env<'_>,
+    options_json: &JString<'_>,
+    result_schema_addr: jlong,
+) -> BridgeResult<(BTreeMap<String, String>, Option<Fields>)> {
+    crate::logging::init();
+    let raw = registry::parse_options_json(&rust_string(env, options_json)?)?;
+    let fields = match result_schema_addr {
+        0 => None,
+        // SAFETY: the JVM exported this schema for us and gives up ownership.
+        addr => Some(unsafe { ffi::import_fields(addr) }?),
+    };
+    Ok((raw, fields))
 }
 
 /// The engine behind a handle from `createEngine`.
@@ -59,13 +80,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_createEngine<'local>(
 ) -> jlong {
     unowned
         .with_env(|env| -> BridgeResult<jlong> {
-            crate::logging::init();
-            let raw = registry::parse_options_json(&rust_string(env, &options_json)?)?;
-            let fields = match result_schema_addr {
-                0 => None,
-                // SAFETY: the JVM exported this schema for us and gives up ownership.
-                addr => Some(unsafe { ffi::import_fields(addr) }?),
-            };
+            let (raw, fields) = options_and_fields(env, &options_json, result_schema_addr)?;
             let engine = registry::engine_for(&raw, fields)?;
             Ok(Box::into_raw(Box::new(engine)) as jlong)
         })

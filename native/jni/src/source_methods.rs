@@ -7,12 +7,11 @@ use jni::sys::{jint, jlong};
 use jni::EnvUnowned;
 use serde_json::json;
 use spark_rest_engine::pagination::PageState;
-use spark_rest_engine::registry;
 use spark_rest_engine::source::Source;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;
-use crate::native_methods::{java_string, rust_string};
+use crate::native_methods::{java_string, options_and_fields, rust_string};
 
 /// The source behind a handle from `createSource`.
 fn source<'a>(handle: jlong) -> BridgeResult<&'a Source> {
@@ -39,13 +38,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_createSource<'local>(
 ) -> jlong {
     unowned
         .with_env(|env| -> BridgeResult<jlong> {
-            crate::logging::init();
-            let raw = registry::parse_options_json(&rust_string(env, &options_json)?)?;
-            let fields = match result_schema_addr {
-                0 => None,
-                // SAFETY: the JVM exported this schema for us and gives up ownership.
-                addr => Some(unsafe { ffi::import_fields(addr) }?),
-            };
+            let (raw, fields) = options_and_fields(env, &options_json, result_schema_addr)?;
             let source = Source::new(&raw, fields)?;
             Ok(Box::into_raw(Box::new(source)) as jlong)
         })
