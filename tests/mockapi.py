@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -62,28 +63,48 @@ class MockApi:
         command = [str(binary or find_binary()), "--port", "0", *flag_args(flags)]
         # stderr is inherited so the server's complaints show up in the test output.
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        # With tls=True the server prints `CA <path>` (its self-signed certificate) first.
+        self.ca_pem_path: str | None = None
         try:
             self.port = self._wait_for_port()
         except BaseException:
             self.close()
             raise
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ca_pem_path else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self._opener = _OPENER
+        if self.ca_pem_path:
+            trusted = ssl.create_default_context(cafile=self.ca_pem_path)
+            self._opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=trusted)
+            )
 
     def _wait_for_port(self) -> int:
-        """Reads stdout until the ``LISTENING <port>`` line, within the startup timeout."""
+        """Reads stdout until the ``LISTENING <port>`` line, within the startup timeout.
+
+        Reads the raw pipe (not a buffered file) so that a line that arrived with
+        an earlier one is never left waiting in a buffer that select() cannot see."""
         stdout = self._process.stdout
         assert stdout is not None
+        fd = stdout.fileno()
+        pending = b""
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECS
         while (remaining := deadline - time.monotonic()) > 0:
-            readable, _, _ = select.select([stdout], [], [], remaining)
+            readable, _, _ = select.select([fd], [], [], remaining)
             if not readable:
                 break
-            line = stdout.readline()
-            if not line:
+            chunk = os.read(fd, 4096)
+            if not chunk:
                 code = self._process.wait()
                 raise RuntimeError(f"mock-api exited with status {code} before listening")
-            if line.startswith("LISTENING "):
-                return int(line.split()[1])
+            pending += chunk
+            while b"\n" in pending:
+                raw, pending = pending.split(b"\n", 1)
+                line = raw.decode("utf-8", errors="replace").strip()
+                if line.startswith("CA "):
+                    self.ca_pem_path = line[3:].strip()
+                if line.startswith("LISTENING "):
+                    return int(line.split()[1])
         raise TimeoutError(f"mock-api did not print LISTENING within {STARTUP_TIMEOUT_SECS}s")
 
     def request(
@@ -98,7 +119,7 @@ class MockApi:
             self.url + path, data=body, method=method, headers=headers or {}
         )
         try:
-            with _OPENER.open(request, timeout=30) as response:
+            with self._opener.open(request, timeout=30) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()

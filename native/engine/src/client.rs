@@ -44,6 +44,14 @@ fn with_transport(
                 path.display()
             ))
         })?;
+        // A file without any PEM certificate parses as an empty bundle:
+        // refuse it rather than silently trusting nothing extra.
+        if certs.is_empty() {
+            return Err(invalid(format!(
+                "option 'tlsCaCert': '{}' holds no PEM certificate",
+                path.display()
+            )));
+        }
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }

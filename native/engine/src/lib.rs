@@ -49,6 +49,8 @@ mod source_tests;
 mod test_log;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod tls_tests;
 
 pub use engine::Engine;
 pub use error::{EngineError, Result};

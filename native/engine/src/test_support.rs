@@ -19,6 +19,12 @@ pub fn server(config: Config) -> MockServer {
 }
 
 pub fn engine(pairs: &[(&str, String)], fields: Option<Fields>) -> Engine {
+    try_engine(pairs, fields).unwrap()
+}
+
+/// `engine` for options that parse but may fail engine creation (e.g. a
+/// `tlsCaCert` that cannot be read).
+pub fn try_engine(pairs: &[(&str, String)], fields: Option<Fields>) -> crate::Result<Engine> {
     let raw: BTreeMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -27,7 +33,6 @@ pub fn engine(pairs: &[(&str, String)], fields: Option<Fields>) -> Engine {
         EngineOptions::parse(&raw, Secrets::Resolve).unwrap(),
         fields,
     )
-    .unwrap()
 }
 
 /// One nullable `id` column.

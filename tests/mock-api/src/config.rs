@@ -37,6 +37,9 @@ pub struct Config {
     pub event_max: u64,
     /// Seed of the fault randomness (fail-rate, jitter); `None` = from the OS.
     pub seed: Option<u64>,
+    /// Serve HTTPS (HTTP/1.1 and HTTP/2 via ALPN) with a self-signed
+    /// certificate generated at start; see `MockServer::ca_pem`.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             event_rate: 50,
             event_max: 0,
             seed: None,
+            tls: false,
         }
     }
 }
@@ -65,6 +69,7 @@ pub const USAGE: &str = "\
 mock-api: the spark-rest mock REST API server (binds 127.0.0.1 only)
 
 Prints `LISTENING <port>` on stdout once ready, then serves until killed.
+With --tls, first prints `CA <path>`: a PEM file of its self-signed certificate.
 
   --port N                  port to bind, 0 = any free port (default 0)
   --latency-ms N            fixed delay of every data request (default 0)
@@ -80,6 +85,8 @@ Prints `LISTENING <port>` on stdout once ready, then serves until killed.
   --event-rate N            events per second, at most 1000 (default 50)
   --event-max N             stop the feed after N events (default 0 = never)
   --seed N                  seed of the fault randomness (default: random)
+  --tls                     serve HTTPS (ALPN h2 and http/1.1), self-signed certificate for
+                            127.0.0.1 and localhost (`--tls=false` or `--tls false`: plain HTTP)
   -h, --help                this text
 ";
 
@@ -91,7 +98,7 @@ impl Config {
         I: IntoIterator<Item = String>,
     {
         let mut config = Config::default();
-        let mut args = args.into_iter();
+        let mut args = args.into_iter().peekable();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
                 Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
@@ -116,6 +123,17 @@ impl Config {
                 "--event-rate" => config.event_rate = number(&flag, &value()?)?,
                 "--event-max" => config.event_max = number(&flag, &value()?)?,
                 "--seed" => config.seed = Some(number(&flag, &value()?)?),
+                // A switch; an explicit boolean is accepted too (`--tls=true`,
+                // or `--tls True` as Python harnesses write keyword flags).
+                "--tls" => {
+                    config.tls = match &inline {
+                        Some(value) => boolean(&flag, value)?,
+                        None => match args.next_if(|next| boolean(&flag, next).is_ok()) {
+                            Some(value) => boolean(&flag, &value)?,
+                            None => true,
+                        },
+                    }
+                }
                 other => return Err(format!("unknown argument `{other}` (see --help)")),
             }
         }
@@ -150,6 +168,14 @@ impl Config {
             return Err("--oauth-client-id and --oauth-client-secret go together".into());
         }
         Ok(())
+    }
+}
+
+fn boolean(flag: &str, value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(format!("{flag}: `{value}` is not true or false")),
     }
 }
 
@@ -198,6 +224,17 @@ mod tests {
         assert_eq!(config.require_token.as_deref(), Some("s3cret"));
         assert_eq!(config.seed, Some(7));
         assert_eq!(config.oauth_client_id.as_deref(), Some("id"));
+        assert!(!config.tls);
+    }
+
+    #[test]
+    fn tls_is_a_switch_with_an_optional_boolean() {
+        assert!(parse(&["--tls"]).unwrap().tls);
+        assert!(parse(&["--tls", "--port", "0"]).unwrap().tls);
+        assert!(parse(&["--tls", "True"]).unwrap().tls);
+        assert!(!parse(&["--tls=false"]).unwrap().tls);
+        assert!(!parse(&["--tls", "0", "--items", "3"]).unwrap().tls);
+        assert!(parse(&["--tls=maybe"]).unwrap_err().contains("maybe"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `mock-api` binary by the pytest suites, the demo and the benchmarks.
 
 mod clock;
+mod compressed;
 mod config;
 mod customers;
 mod encoding;
@@ -22,14 +23,20 @@ mod state;
 mod stats;
 #[cfg(test)]
 mod testutil;
+mod tls;
 
+use std::fmt::Debug;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 
+use axum::serve::{Listener, ListenerExt};
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use compressed::compressed_body;
 pub use config::{Config, USAGE};
 use state::AppState;
 pub use stats::Stats;
@@ -39,6 +46,8 @@ pub use stats::Stats;
 pub struct MockServer {
     addr: SocketAddr,
     state: Arc<AppState>,
+    /// In TLS mode, the certificate (its PEM file is removed on drop).
+    tls: Option<tls::Identity>,
     /// Dropping the sender is the shutdown signal.
     _shutdown: oneshot::Sender<()>,
 }
@@ -52,28 +61,48 @@ impl MockServer {
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
+        let identity = if config.tls {
+            Some(tls::Identity::generate(addr.port())?)
+        } else {
+            None
+        };
         let state = Arc::new(AppState::new(config, addr));
         let app = routes::router(Arc::clone(&state));
         let (shutdown, signal) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                // Resolves (with an error) when the sender is dropped.
-                let _ = signal.await;
-            });
-            if let Err(error) = serve.await {
-                eprintln!("mock-api: server error: {error}");
+        match &identity {
+            Some(identity) => {
+                let listener = tls::TlsListener::new(listener, identity, Arc::clone(&state.stats))?;
+                spawn_server(listener, app, signal);
             }
-        });
+            None => {
+                let recorder = Arc::clone(&state.stats);
+                let listener = listener.tap_io(move |_| recorder.add_connection());
+                spawn_server(listener, app, signal);
+            }
+        }
         Ok(MockServer {
             addr,
             state,
+            tls: identity,
             _shutdown: shutdown,
         })
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` in TLS mode.
     pub fn url(&self) -> String {
         self.state.base_url.clone()
+    }
+
+    /// In TLS mode, the server's self-signed certificate (PEM), to trust
+    /// as a root.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.tls.as_ref().map(|identity| identity.pem.clone())
+    }
+
+    /// In TLS mode, a temp file holding `ca_pem()`; removed when the server
+    /// is dropped.
+    pub fn ca_pem_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(tls::Identity::pem_path)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -90,4 +119,21 @@ impl MockServer {
     pub fn reset_stats(&self) {
         self.state.reset();
     }
+}
+
+/// Serves `app` on `listener` (plain TCP or TLS) until `signal` resolves.
+fn spawn_server<L>(listener: L, app: Router, signal: oneshot::Receiver<()>)
+where
+    L: Listener,
+    L::Addr: Debug,
+{
+    tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            // Resolves (with an error) when the sender is dropped.
+            let _ = signal.await;
+        });
+        if let Err(error) = serve.await {
+            eprintln!("mock-api: server error: {error}");
+        }
+    });
 }

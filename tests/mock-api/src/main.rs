@@ -1,6 +1,7 @@
 //! The `mock-api` binary: parses flags, serves on 127.0.0.1, announces the
 //! port with one `LISTENING <port>` line on stdout (what test harnesses wait
-//! for), and runs until SIGINT or SIGTERM.
+//! for), and runs until SIGINT or SIGTERM. With `--tls`, a `CA <path>` line
+//! (the PEM file of the self-signed certificate) comes first.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     // Ignored write errors: a harness that closed our stdout still wants us
     // to serve.
+    if let Some(path) = server.ca_pem_path() {
+        let _ = writeln!(stdout, "CA {}", path.display());
+    }
     let _ = writeln!(stdout, "LISTENING {}", server.addr().port());
     let _ = stdout.flush();
     drop(stdout);

@@ -8,7 +8,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::Shared;
-use crate::{customers, events, faults, misc, oauth, pagination, reply, stats};
+use crate::{compressed, customers, events, faults, misc, oauth, pagination, reply, stats};
 
 pub fn router(state: Shared) -> Router {
     let data = Router::new()
@@ -29,6 +29,7 @@ pub fn router(state: Shared) -> Router {
         .route("/slow/{ms}", get(misc::slow))
         .route("/bytes/{n}", get(misc::bytes))
         .route("/garbage", get(misc::garbage))
+        .route("/compressed/{n}", get(compressed::compressed))
         .route("/retry-after/{secs}", get(misc::retry_after))
         .route("/retry-after-date", get(misc::retry_after_date))
         .route("/flaky/{id}", get(misc::flaky))

@@ -14,8 +14,8 @@ pub type Shared = Arc<AppState>;
 
 pub struct AppState {
     pub config: Config,
-    /// `http://127.0.0.1:PORT`, for the absolute URLs of link and nextUrl
-    /// pagination.
+    /// `http://127.0.0.1:PORT` (`https://` in TLS mode), for the absolute
+    /// URLs of link and nextUrl pagination.
     pub base_url: String,
     pub stats: Arc<Recorder>,
     pub faults: Faults,
@@ -27,7 +27,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, addr: SocketAddr) -> AppState {
         AppState {
-            base_url: format!("http://{addr}"),
+            base_url: format!("{}://{addr}", if config.tls { "https" } else { "http" }),
             stats: Arc::default(),
             faults: Faults::new(config.seed),
             tokens: TokenStore::default(),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Version};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Json;
@@ -41,6 +41,14 @@ pub struct Stats {
     pub batch_keys: u64,
     /// Tokens issued by `POST /oauth/token`.
     pub tokens_issued: u64,
+    /// TCP connections accepted (all of them, control endpoints and failed
+    /// TLS handshakes included): with keep-alive, far fewer than requests.
+    pub connections: u64,
+    /// Data requests that came over HTTP/2 (the rest were HTTP/1.x).
+    pub http2_requests: u64,
+    /// `/compressed` responses by content coding (`"gzip"`, `"br"`,
+    /// `"identity"`).
+    pub by_encoding: BTreeMap<String, u64>,
 }
 
 /// Caps the sliding window's memory; only reached above a million requests
@@ -93,13 +101,29 @@ impl Recorder {
         self.lock().stats.tokens_issued += 1;
     }
 
+    pub fn add_connection(&self) {
+        self.lock().stats.connections += 1;
+    }
+
+    pub fn add_encoding(&self, encoding: &str) {
+        *self
+            .lock()
+            .stats
+            .by_encoding
+            .entry(encoding.to_string())
+            .or_default() += 1;
+    }
+
     /// Counts a request starting now; the guard counts its end.
-    fn begin(self: &Arc<Self>, path: &str) -> InFlight {
+    fn begin(self: &Arc<Self>, path: &str, http2: bool) -> InFlight {
         let unix_second = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
         self.record_start(path, unix_second, Instant::now());
+        if http2 {
+            self.lock().stats.http2_requests += 1;
+        }
         InFlight {
             recorder: Arc::clone(self),
         }
@@ -177,7 +201,8 @@ pub async fn track(
     request: Request,
     next: Next,
 ) -> Response {
-    let guard = recorder.begin(&first_segment(request.uri().path()));
+    let http2 = request.version() == Version::HTTP_2;
+    let guard = recorder.begin(&first_segment(request.uri().path()), http2);
     let response = next.run(request).await;
     guard.finish(response.status());
     response

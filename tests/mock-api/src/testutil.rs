@@ -8,21 +8,24 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub struct Reply {
+/// A reply; `B` is `String`, or `Vec<u8>` for compressed bodies.
+pub struct Reply<B = String> {
     pub status: u16,
     /// Lowercased names.
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: B,
 }
 
-impl Reply {
+impl<B> Reply<B> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+}
 
+impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
@@ -35,6 +38,30 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
+    let reply = request_raw(addr, method, path, headers, body.as_bytes()).await;
+    Reply {
+        status: reply.status,
+        headers: reply.headers,
+        body: String::from_utf8(reply.body).unwrap(),
+    }
+}
+
+/// A GET whose body is kept as bytes (e.g. compressed).
+pub async fn request_bytes(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Reply<Vec<u8>> {
+    request_raw(addr, "GET", path, headers, b"").await
+}
+
+async fn request_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply<Vec<u8>> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -45,14 +72,20 @@ pub async fn request(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    parse(&String::from_utf8(raw).unwrap())
+    parse(raw)
 }
 
-fn parse(raw: &str) -> Reply {
-    let (head, body) = raw.split_once("\r\n\r\n").expect("no end of headers");
+fn parse(mut raw: Vec<u8>) -> Reply<Vec<u8>> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no end of headers");
+    let body = raw.split_off(end + 4);
+    let head = String::from_utf8(raw).unwrap();
+    let head = head.trim_end();
     let mut lines = head.split("\r\n");
     let status = lines
         .next()
@@ -69,7 +102,7 @@ fn parse(raw: &str) -> Reply {
     let reply = Reply {
         status,
         headers,
-        body: body.to_string(),
+        body,
     };
     assert!(
         reply.header("transfer-encoding").is_none(),
