@@ -213,9 +213,10 @@ def test_explode_a_batch_endpoint_via_post(spark: SparkSession, mock_api: MockAp
 
 def test_infer_schema_reuses_the_sampled_responses(spark: SparkSession, mock_api: MockApi) -> None:
     rows_in = 40
-    out = rest_api_call(
-        ids(spark, rows_in), url=f"{mock_api.url}/customers/{{cid}}", infer_schema=True
-    )
+    # The engine cache is per JVM and outlives a test: a query string of its own keeps
+    # earlier tests' answers to the same ids out of this count.
+    url = f"{mock_api.url}/customers/{{cid}}?test=infer-reuse"
+    out = rest_api_call(ids(spark, rows_in), url=url, infer_schema=True)
     fields = {f.name: f.dataType for f in out.schema.fields}
     assert fields["customer_id"] == LongType()
     assert fields["ltv"] == DoubleType() and fields["active"] == BooleanType()
