@@ -301,3 +301,47 @@ fn batch_endpoint_names_keys_missing_from_the_response() {
     );
     assert_eq!(statuses(&out), vec![Some(200), Some(200)]);
 }
+
+#[test]
+fn a_slow_answer_times_out_the_row_after_its_retries() {
+    let api = server(Config::default());
+    let e = engine(
+        &[
+            ("url", format!("{}/slow/{{id}}", api.url())),
+            ("requestTimeout", "100".into()),
+            ("maxRetries", "1".into()),
+            ("retryBackoff", "1".into()),
+        ],
+        None,
+    );
+    let (out, metrics) = e.enrich(&ids([Some(2000), Some(1)])).unwrap();
+    assert_eq!(statuses(&out), vec![None, Some(200)]);
+    let slow = errors(&out)[0].clone().unwrap();
+    assert!(
+        slow.starts_with("timeout") && slow.contains("100 ms") && slow.contains("after 2 attempts"),
+        "{slow}"
+    );
+    assert_eq!(metrics.retries, 1);
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let api = server(Config::default());
+    let e = engine(
+        &[
+            ("url", format!("{}/retry-after-date?id={{id}}", api.url())),
+            ("retryBackoff", "1".into()),
+        ],
+        None,
+    );
+    let started = std::time::Instant::now();
+    let (out, metrics) = e.enrich(&ids([Some(3)])).unwrap();
+    assert_eq!(statuses(&out), vec![Some(200)]);
+    assert_eq!(metrics.retries, 1);
+    // The date lies 1-2 s ahead in whole seconds; a 1 ms backoff would not wait.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
