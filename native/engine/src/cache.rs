@@ -212,15 +212,9 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn options(pairs: &[(&str, &str)]) -> EngineOptions {
-        let mut raw: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        raw.insert("url".into(), "http://127.0.0.1:1/c/{id}".into());
-        EngineOptions::parse(&raw, crate::options::Secrets::Resolve).unwrap()
+        crate::test_support::parsed_options("http://127.0.0.1:1/c/{id}", pairs)
     }
 
     fn get(url: &str) -> RequestSpec {

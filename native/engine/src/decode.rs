@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, StructArray};
 use arrow::compute::kernels::cast_utils::{string_to_timestamp_nanos, Parser};
-use arrow::datatypes::{DataType, Date32Type, Field, Fields, Schema, TimeUnit};
+use arrow::datatypes::{DataType, Date32Type, Fields, Schema, TimeUnit};
 use arrow::json::ReaderBuilder;
 use serde_json::{Map, Value};
 
@@ -318,26 +318,20 @@ pub fn check_fields(fields: &Fields) -> Result<()> {
     Ok(())
 }
 
-/// Helper for tests and the C ABI: a field list.
-pub fn fields(list: Vec<Field>) -> Fields {
-    Fields::from(list)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::Outcome;
     use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Field;
     use arrow::datatypes::Int32Type;
-    use std::collections::BTreeMap;
+
+    fn fields(list: Vec<Field>) -> Fields {
+        Fields::from(list)
+    }
 
     fn options(pairs: &[(&str, &str)]) -> EngineOptions {
-        let mut raw: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        raw.insert("url".into(), "http://127.0.0.1/x".into());
-        EngineOptions::parse(&raw, crate::options::Secrets::Resolve).unwrap()
+        crate::test_support::parsed_options("http://127.0.0.1/x", pairs)
     }
 
     #[test]

@@ -107,3 +107,13 @@ pub fn dead_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Parsed options for unit tests: `url` plus `pairs`.
+pub fn parsed_options(url: &str, pairs: &[(&str, &str)]) -> EngineOptions {
+    let mut raw: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    raw.insert("url".into(), url.into());
+    EngineOptions::parse(&raw, Secrets::Resolve).unwrap()
+}

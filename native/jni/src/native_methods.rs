@@ -42,16 +42,22 @@ pub(crate) fn options_and_fields(
     Ok((raw, fields))
 }
 
-/// The engine behind a handle from `createEngine`.
-fn engine<'a>(handle: jlong) -> BridgeResult<&'a Arc<Engine>> {
+/// The object behind a handle from `createEngine` (an `Arc<Engine>`) or
+/// `createSource` (a `Source`).
+pub(crate) fn handle_ref<'a, T>(handle: jlong, what: &str) -> BridgeResult<&'a T> {
     if handle == 0 {
-        return Err(BridgeError::internal(
-            "engine handle is 0 (released or never created)",
-        ));
+        return Err(BridgeError::internal(format!(
+            "{what} handle is 0 (released or never created)"
+        )));
     }
-    // SAFETY: non-zero handles come from Box::into_raw in createEngine and
-    // stay valid until releaseEngine, which the JVM calls once, last.
-    Ok(unsafe { &*(handle as *const Arc<Engine>) })
+    // SAFETY: non-zero handles come from Box::into_raw in createEngine or
+    // createSource and stay valid until the matching release, which the JVM
+    // calls once, last.
+    Ok(unsafe { &*(handle as *const T) })
+}
+
+fn engine<'a>(handle: jlong) -> BridgeResult<&'a Arc<Engine>> {
+    handle_ref(handle, "engine")
 }
 
 #[unsafe(no_mangle)]

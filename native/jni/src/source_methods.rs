@@ -11,22 +11,10 @@ use spark_rest_engine::source::Source;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;
-use crate::native_methods::{java_string, options_and_fields, rust_string};
+use crate::native_methods::{handle_ref, java_string, options_and_fields, rust_string};
 
-/// The source behind a handle from `createSource`.
 fn source<'a>(handle: jlong) -> BridgeResult<&'a Source> {
-    if handle == 0 {
-        return Err(BridgeError::internal(
-            "source handle is 0 (released or never created)",
-        ));
-    }
-    // SAFETY: non-zero handles come from Box::into_raw in createSource and
-    // stay valid until releaseSource, which the JVM calls once, last.
-    Ok(unsafe { &*(handle as *const Source) })
-}
-
-fn to_json(value: &serde_json::Value) -> String {
-    value.to_string()
+    handle_ref(handle, "source")
 }
 
 #[unsafe(no_mangle)]
@@ -100,7 +88,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_fetchPage<'local>(
                 "records": arrow::array::Array::len(&page.records),
                 "metrics": page.metrics,
             });
-            java_string(env, &to_json(&reply))
+            java_string(env, &reply.to_string())
         })
         .resolve::<ThrowJavaException>()
 }
@@ -128,7 +116,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_poll<'local>(
                 "records": arrow::array::Array::len(&poll.records),
                 "metrics": poll.metrics,
             });
-            java_string(env, &to_json(&reply))
+            java_string(env, &reply.to_string())
         })
         .resolve::<ThrowJavaException>()
 }
