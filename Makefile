@@ -3,6 +3,7 @@
 # .venv with pinned pyspark), build, then run.
 
 SHELL := /bin/bash
+.SECONDEXPANSION:
 # Spark binds to loopback only: tests, demo and bench never leave 127.0.0.1.
 export SPARK_LOCAL_IP ?= 127.0.0.1
 .DEFAULT_GOAL := build
@@ -15,7 +16,26 @@ GRADLE      := gradle -q --no-daemon -PsparkJars="$(SPARK_JARS)"
 NATIVE_SO   := target/release/libspark_rest_native.so
 JAR         := dist/spark-rest.jar
 
-.PHONY: build deps venv native jar wheel check-header lint test test-rust test-c test-jvm test-python demo bench clean
+# --- Spark lines (SPEC section 1, DESIGN section 7) ---------------------------
+# Each line's jar compiles against the jars of its own pinned pyspark, with that
+# line's Scala compiler and arrow-c-data. The default line's pyspark is .venv's
+# (requirements-dev.txt) and runs the full suite; every other line's pyspark is
+# cached in .spark/<line>/ (pip --target, ~350-480 MB each) and runs a smoke.
+LINES        := 3.5 4.0 4.1 4.2 4.3
+DEFAULT_LINE := 4.1
+NEWEST_LINE  := 4.3
+OTHER_LINES  := $(filter-out $(DEFAULT_LINE),$(LINES))
+PYSPARK_3.5  := 3.5.9
+PYSPARK_4.0  := 4.0.5
+PYSPARK_4.1  := 4.1.1
+PYSPARK_4.2  := 4.2.1
+PYSPARK_4.3  := 4.3.0
+# `make build JAR_LINES=4.1` builds the default line's jar alone (no downloads).
+JAR_LINES   ?= $(LINES)
+line_jars    = $(if $(filter $(DEFAULT_LINE),$(1)),$(SPARK_JARS),$(CURDIR)/.spark/$(1)/pyspark/jars)
+line_dep     = $(if $(filter $(DEFAULT_LINE),$(1)),,.spark/$(1)/.installed)
+
+.PHONY: build deps venv native jar line-jars wheel check-header lint test test-rust test-c test-jvm test-python test-spark test-lines demo bench clean
 
 build: deps native jar wheel
 
@@ -44,12 +64,28 @@ check-header: native
 	git diff --exit-code -- native/include/spark_rest.h || \
 	  { echo "native/include/spark_rest.h was stale: commit the regenerated header" >&2; exit 1; }
 
-jar: deps native
-	$(GRADLE) jar examplesJar
+jar: deps native line-jars
+	cp dist/spark-rest-spark$(if $(filter $(NEWEST_LINE),$(JAR_LINES)),$(NEWEST_LINE),$(DEFAULT_LINE)).jar $(JAR)
+	cp dist/spark-rest-examples-spark$(DEFAULT_LINE).jar dist/spark-rest-examples.jar
+
+line-jars: $(addprefix line-jar-,$(JAR_LINES))
+
+# One line's jar and examples jar, with classes under build/spark-<line>/.
+line-jar-%: deps native $$(call line_dep,$$*)
+	gradle -q --no-daemon -PsparkJars="$(call line_jars,$*)" -PbuildRoot=build/spark-$* \
+	  -PjarName=spark-rest-spark$*.jar -PexamplesJarName=spark-rest-examples-spark$*.jar \
+	  jar examplesJar
+
+# A line's pyspark, downloaded once into the project (gitignored).
+.spark/%/.installed:
+	@test -n "$(PYSPARK_$*)" || { echo "unknown Spark line '$*': supported are $(LINES)" >&2; exit 1; }
+	rm -rf .spark/$*
+	$(PIP) install -q --no-compile --target .spark/$* pyspark==$(PYSPARK_$*)
+	touch $@
 
 wheel: jar
-	mkdir -p python/spark_rest/jars
-	cp $(JAR) python/spark_rest/jars/
+	rm -rf python/spark_rest/jars && mkdir -p python/spark_rest/jars
+	cp $(foreach l,$(JAR_LINES),dist/spark-rest-spark$(l).jar) python/spark_rest/jars/
 	rm -rf python/build python/spark_rest.egg-info dist/spark_rest-*.whl
 	$(PIP) wheel -q --no-deps -w dist python/
 
@@ -77,7 +113,19 @@ test-jvm: jar
 test-python: wheel
 	$(VENV)/bin/pytest -q python/tests tests/e2e
 
-test: build check-header lint test-rust test-c test-jvm test-python
+# One line's smoke (tests/lines): `make test-spark LINE=3.5`. The default line
+# runs the full suite instead, but its smoke works too.
+test-spark: wheel $$(call line_dep,$$(LINE))
+	@test -n "$(PYSPARK_$(LINE))" || { echo "LINE must be one of: $(LINES)" >&2; exit 1; }
+	PYTHONPATH=$(if $(filter $(DEFAULT_LINE),$(LINE)),,$(CURDIR)/.spark/$(LINE)) \
+	  env -u SPARK_HOME $(VENV)/bin/pytest -q -p no:cacheprovider tests/lines
+
+test-lines: wheel
+	@for l in $(OTHER_LINES); do \
+	  start=$$(date +%s); $(MAKE) --no-print-directory test-spark LINE=$$l || exit 1; \
+	  echo "Spark $$l smoke: $$(( $$(date +%s) - start ))s"; done
+
+test: build check-header lint test-rust test-c test-jvm test-python test-lines
 
 # --- demo and benchmarks ------------------------------------------------------
 
@@ -89,3 +137,7 @@ bench: build
 
 clean:
 	rm -rf dist build out target/release/*.so
+
+# The cached pysparks of the non-default lines (re-downloaded on demand).
+clean-lines:
+	rm -rf .spark

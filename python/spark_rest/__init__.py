@@ -15,7 +15,7 @@ Python worker ever runs on the data path.
 from __future__ import annotations
 
 from spark_rest._api import rest_api_call
-from spark_rest._jar import JAR_ENV_VAR, jar_path, with_spark_rest
+from spark_rest._jar import JAR_ENV_VAR, SUPPORTED_LINES, jar_path, spark_line, with_spark_rest
 from spark_rest._metrics import last_query_metrics
 from spark_rest._options import build_options, option_name
 
@@ -23,11 +23,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "JAR_ENV_VAR",
+    "SUPPORTED_LINES",
     "__version__",
     "build_options",
     "jar_path",
     "last_query_metrics",
     "option_name",
     "rest_api_call",
+    "spark_line",
     "with_spark_rest",
 ]

@@ -7,6 +7,7 @@ DataFrame runs entirely in the executors' JVMs and the native engine.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,9 @@ def rest_api_call(
     """Enrich every row of ``df`` with the response of a REST API.
 
     Args:
-        df: the input DataFrame (classic PySpark, not Spark Connect).
+        df: the input DataFrame, classic PySpark or Spark Connect. Over Connect the plan
+            is built on the server: ``df`` becomes a temporary view that the ``rest`` data
+            source reads with ``input`` (still no Python on the data path).
         url: URL template; ``{column}`` is replaced by that column's URL-encoded value.
         options: extra options as a mapping, for names that are not Python
             identifiers (``{"header.X-Tenant": "acme"}``).
@@ -52,7 +55,7 @@ def rest_api_call(
             exception) for an unknown option or an invalid value; this happens
             here, before any task runs.
         RuntimeError: when the spark-rest jar is not on the driver's classpath.
-        TypeError: when ``df`` is not a classic (JVM-backed) DataFrame.
+        TypeError: when ``df`` is neither a classic nor a Spark Connect DataFrame.
         ValueError: when one option is given twice (``max_retries`` and ``maxRetries``).
     """
     from pyspark.sql import DataFrame as PySparkDataFrame
@@ -60,11 +63,32 @@ def rest_api_call(
     if not isinstance(url, str) or not url:
         raise TypeError(f"url must be a non-empty string, got {url!r}")
     opts = build_options(options, **kwargs)
+    if _is_connect(df):
+        return _connect_rest_api_call(df, url, opts)
     jdf = _java_dataframe(df)
     session = df.sparkSession
     jvm = session.sparkContext._jvm
     result = _capture_jvm_errors(call_scala_api)(jvm, jdf, url, opts)
     return PySparkDataFrame(result, session)
+
+
+def _is_connect(df: Any) -> bool:
+    """True for a Spark Connect DataFrame (``pyspark.sql.connect.dataframe.DataFrame``)."""
+    return type(df).__module__.startswith("pyspark.sql.connect.")
+
+
+def _connect_rest_api_call(df: DataFrame, url: str, options: Mapping[str, str]) -> DataFrame:
+    """The same enrichment built on the Connect server: ``df`` as a temporary view (kept
+    for the session: a Connect plan is analysed again on every action) read by the
+    ``rest`` data source, which plans the same node. Validated now, like the classic path."""
+    view = f"spark_rest_input_{uuid.uuid4().hex}"
+    df.createOrReplaceTempView(view)
+    reader = df.sparkSession.read.format("rest").option("url", url).option("input", view)
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    result = reader.load()
+    result.schema  # noqa: B018 - analysis on the server: bad options fail here
+    return result
 
 
 def call_scala_api(jvm: Any, jdf: JavaObject, url: str, options: Mapping[str, str]) -> JavaObject:

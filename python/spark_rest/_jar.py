@@ -9,27 +9,68 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["JAR_ENV_VAR", "SQL_EXTENSIONS_CLASS", "jar_path", "with_spark_rest"]
+__all__ = [
+    "JAR_ENV_VAR",
+    "SQL_EXTENSIONS_CLASS",
+    "SUPPORTED_LINES",
+    "jar_path",
+    "spark_line",
+    "with_spark_rest",
+]
 
 #: Environment variable naming the jar when the package carries none (source checkouts).
 JAR_ENV_VAR = "SPARK_REST_JAR"
 #: The ``spark.sql.extensions`` class that registers the ``rest_api_call`` SQL function.
 SQL_EXTENSIONS_CLASS = "io.sparkrest.RestExtensions"
 
-_PACKAGED_JAR = Path(__file__).resolve().parent / "jars" / "spark-rest.jar"
+#: The Spark lines (major.minor) with a jar of their own in the wheel.
+SUPPORTED_LINES = ("3.5", "4.0", "4.1", "4.2", "4.3")
+
+_JARS_DIR = Path(__file__).resolve().parent / "jars"
 
 
-def jar_path() -> str:
-    """Return the absolute path of the spark-rest jar.
+def spark_line(spark_version: str | None = None) -> str:
+    """Return the supported Spark line (``"4.1"``) of ``spark_version``.
 
-    The jar bundled inside the wheel (``spark_rest/jars/spark-rest.jar``) is used when
-    present; otherwise the file named by the ``SPARK_REST_JAR`` environment variable.
+    Args:
+        spark_version: a Spark version such as ``"4.1.1"``; defaults to the installed
+            ``pyspark.__version__``.
 
     Raises:
-        FileNotFoundError: when neither exists.
+        ValueError: when the version belongs to no supported line (the message names them).
     """
-    if _PACKAGED_JAR.is_file():
-        return str(_PACKAGED_JAR)
+    if spark_version is None:
+        import pyspark
+
+        spark_version = pyspark.__version__
+    line = ".".join(str(spark_version).split(".")[:2])
+    if line not in SUPPORTED_LINES:
+        raise ValueError(
+            f"spark-rest does not support Spark {spark_version}: supported lines are "
+            f"{', '.join(SUPPORTED_LINES)} (3.5 on Scala 2.12, 4.x on Scala 2.13)"
+        )
+    return line
+
+
+def _packaged_jar(line: str) -> Path:
+    return _JARS_DIR / f"spark-rest-spark{line}.jar"
+
+
+def jar_path(spark_version: str | None = None) -> str:
+    """Return the absolute path of the spark-rest jar for a Spark version.
+
+    The wheel carries one jar per supported line (``spark_rest/jars/spark-rest-spark4.1.jar``);
+    the one of ``spark_version`` (default: the installed pyspark's) is used when present,
+    otherwise the file named by the ``SPARK_REST_JAR`` environment variable. For
+    ``spark-submit --jars $(python -c 'import spark_rest; print(spark_rest.jar_path())')``.
+
+    Raises:
+        ValueError: when the Spark version belongs to no supported line.
+        FileNotFoundError: when neither jar exists.
+    """
+    packaged = _packaged_jar(spark_line(spark_version))
+    if packaged.is_file():
+        return str(packaged)
     env = os.environ.get(JAR_ENV_VAR)
     if env:
         candidate = Path(env).expanduser().resolve()
@@ -37,9 +78,9 @@ def jar_path() -> str:
             return str(candidate)
         raise FileNotFoundError(f"{JAR_ENV_VAR}={env!r} does not name an existing file")
     raise FileNotFoundError(
-        f"spark-rest jar not found: the package has no bundled jar at {_PACKAGED_JAR} "
+        f"spark-rest jar not found: the package has no bundled jar at {packaged} "
         f"and {JAR_ENV_VAR} is not set (build it with `make build`, then point "
-        f"{JAR_ENV_VAR} at dist/spark-rest.jar or install the wheel from dist/)"
+        f"{JAR_ENV_VAR} at dist/spark-rest-spark<line>.jar or install the wheel from dist/)"
     )
 
 
@@ -47,7 +88,7 @@ def with_spark_rest(
     builder: SparkSession.Builder,
     *,
     jar: str | os.PathLike[str] | None = None,
-    sql_extensions: bool = False,
+    sql_extensions: bool | None = None,
 ) -> SparkSession.Builder:
     """Add the spark-rest jar to ``spark.jars`` of ``builder`` and return the builder.
 
@@ -60,16 +101,28 @@ def with_spark_rest(
         jar: explicit jar path; defaults to :func:`jar_path`.
         sql_extensions: also append ``io.sparkrest.RestExtensions`` to
             ``spark.sql.extensions`` so that the ``rest_api_call`` SQL table function
-            is available.
+            is available. Default: only for Spark Connect builders
+            (``SparkSession.builder.remote(...)``).
+
+    With ``.remote("local[2]")`` pyspark starts a local Spark Connect server from these
+    options, so the server gets the jar and the extensions. A remote ``sc://`` server
+    ignores them: start it with the jar (see the README's Spark Connect section).
 
     Returns:
         The same builder, for chaining: ``with_spark_rest(SparkSession.builder).getOrCreate()``.
     """
     path = str(Path(jar).expanduser().resolve()) if jar is not None else jar_path()
     _append_conf(builder, "spark.jars", path)
+    if sql_extensions is None:
+        sql_extensions = _is_remote(builder)
     if sql_extensions:
         _append_conf(builder, "spark.sql.extensions", SQL_EXTENSIONS_CLASS)
     return builder
+
+
+def _is_remote(builder: SparkSession.Builder) -> bool:
+    """True for a Spark Connect builder (``.remote(url)`` or ``SPARK_REMOTE``)."""
+    return "spark.remote" in _builder_options(builder) or bool(os.environ.get("SPARK_REMOTE"))
 
 
 def _append_conf(builder: SparkSession.Builder, key: str, value: str) -> None:

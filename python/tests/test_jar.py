@@ -9,11 +9,12 @@ from pyspark.sql import SparkSession
 
 import spark_rest._jar as jar_module
 from spark_rest import JAR_ENV_VAR, jar_path, with_spark_rest
+from spark_rest._jar import SUPPORTED_LINES, spark_line
 
 
 @pytest.fixture
 def no_packaged_jar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(jar_module, "_PACKAGED_JAR", tmp_path / "absent" / "spark-rest.jar")
+    monkeypatch.setattr(jar_module, "_JARS_DIR", tmp_path / "absent")
 
 
 @pytest.fixture
@@ -23,10 +24,41 @@ def fake_jar(tmp_path: Path) -> Path:
     return jar
 
 
-def test_packaged_jar_wins(monkeypatch: pytest.MonkeyPatch, fake_jar: Path, tmp_path: Path) -> None:
-    monkeypatch.setattr(jar_module, "_PACKAGED_JAR", fake_jar)
+def packaged_jars(tmp_path: Path, lines: tuple[str, ...]) -> Path:
+    folder = tmp_path / "jars"
+    folder.mkdir()
+    for line in lines:
+        (folder / f"spark-rest-spark{line}.jar").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    return folder
+
+
+def test_packaged_jar_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import pyspark
+
+    folder = packaged_jars(tmp_path, SUPPORTED_LINES)
+    monkeypatch.setattr(jar_module, "_JARS_DIR", folder)
     monkeypatch.setenv(JAR_ENV_VAR, str(tmp_path / "other.jar"))
-    assert jar_path() == str(fake_jar)
+    line = ".".join(pyspark.__version__.split(".")[:2])
+    assert jar_path() == str(folder / f"spark-rest-spark{line}.jar")
+
+
+@pytest.mark.parametrize(
+    ("version", "line"), [("3.5.9", "3.5"), ("4.0.5", "4.0"), ("4.2.1", "4.2"), ("4.3.0", "4.3")]
+)
+def test_jar_of_each_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, version: str, line: str
+) -> None:
+    folder = packaged_jars(tmp_path, SUPPORTED_LINES)
+    monkeypatch.setattr(jar_module, "_JARS_DIR", folder)
+    assert jar_path(version) == str(folder / f"spark-rest-spark{line}.jar")
+    assert spark_line(version) == line
+
+
+@pytest.mark.parametrize("version", ["3.4.4", "2.4.8", "5.0.0", "4.4.0.dev0"])
+def test_unsupported_version_names_the_lines(version: str) -> None:
+    with pytest.raises(ValueError, match=r"supported lines are 3\.5, 4\.0, 4\.1, 4\.2, 4\.3") as e:
+        jar_path(version)
+    assert version in str(e.value)
 
 
 @pytest.mark.usefixtures("no_packaged_jar")
@@ -73,3 +105,20 @@ def test_with_spark_rest_sql_extensions(fake_jar: Path) -> None:
 def test_builders_do_not_share_state(fake_jar: Path) -> None:
     with_spark_rest(SparkSession.builder, jar=fake_jar)
     assert "spark.jars" not in SparkSession.builder._options
+
+
+def test_remote_builder_gets_the_extensions(fake_jar: Path) -> None:
+    # .remote("local[2]") starts a Connect server from these options (SPARK_REMOTE unset).
+    builder = SparkSession.builder.config("spark.remote", "local[2]")
+    with_spark_rest(builder, jar=fake_jar)
+    assert builder._options["spark.jars"] == str(fake_jar.resolve())
+    assert builder._options["spark.sql.extensions"] == "io.sparkrest.RestExtensions"
+
+
+def test_classic_builder_keeps_extensions_opt_in(
+    monkeypatch: pytest.MonkeyPatch, fake_jar: Path
+) -> None:
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    builder = SparkSession.builder.master("local[1]")
+    with_spark_rest(builder, jar=fake_jar)
+    assert "spark.sql.extensions" not in builder._options

@@ -30,17 +30,26 @@ def artifact(path: Path, what: str) -> Path:
     return path
 
 
+def spark_line() -> str:
+    """The Spark line (``4.1``) of the pyspark the tests run with."""
+    import pyspark
+
+    return ".".join(pyspark.__version__.split(".")[:2])
+
+
 def jar_under_test() -> Path:
-    """The spark-rest jar: ``$SPARK_REST_JAR`` or ``dist/spark-rest.jar``."""
+    """The spark-rest jar: ``$SPARK_REST_JAR`` or the running pyspark's line's
+    ``dist/spark-rest-spark<X.Y>.jar``."""
     env = os.environ.get("SPARK_REST_JAR")
-    return artifact(Path(env).resolve() if env else DIST / "spark-rest.jar", "spark-rest jar")
+    path = Path(env).resolve() if env else DIST / f"spark-rest-spark{spark_line()}.jar"
+    return artifact(path, "spark-rest jar")
 
 
 def examples_jar() -> Path:
-    """The Scala example programs: ``$SPARK_REST_EXAMPLES_JAR`` or
-    ``dist/spark-rest-examples.jar``."""
+    """The Scala example programs: ``$SPARK_REST_EXAMPLES_JAR`` or the running pyspark's
+    line's ``dist/spark-rest-examples-spark<X.Y>.jar``."""
     env = os.environ.get("SPARK_REST_EXAMPLES_JAR")
-    path = Path(env).resolve() if env else DIST / "spark-rest-examples.jar"
+    path = Path(env).resolve() if env else DIST / f"spark-rest-examples-spark{spark_line()}.jar"
     return artifact(path, "examples jar")
 
 

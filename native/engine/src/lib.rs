@@ -19,6 +19,7 @@ pub mod latency;
 pub mod metrics;
 pub mod oauth;
 pub mod offsets;
+pub mod option_case;
 pub mod option_names;
 pub mod options;
 pub mod outcome;

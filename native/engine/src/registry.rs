@@ -64,15 +64,17 @@ pub fn parse_options_json(json: &str) -> Result<BTreeMap<String, String>> {
     let serde_json::Value::Object(map) = value else {
         return Err(crate::error::invalid("options must be a JSON object"));
     };
-    Ok(map
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, text)
-        })
-        .collect())
+    // Names in the README's spelling from here on, whatever case they came in.
+    crate::option_case::canonicalize(
+        map.into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect(),
+    )
 }

@@ -17,6 +17,7 @@ private[sparkrest] object Native {
       NativeLoader.load(NativeLoader.Sources.current).map { _ =>
         val methods = new NativeMethods
         checkVersion(methods)
+        NativeLog.start(methods)
         methods
       }
     } catch {

@@ -62,6 +62,19 @@ private[sparkrest] class NativeMethods {
    */
   @native def initLogging(level: String): Unit
 
+  /**
+   * The options JSON object with every known name in the README's spelling (option names are
+   * case-insensitive). Throws [[RestOptionException]] when one option is given twice.
+   */
+  @native def canonicalOptions(optionsJson: String): String
+
+  /**
+   * For the `spark-rest-native-log` thread only: records `jvmLevel` (0 off, 1 error .. 5 trace,
+   * what SLF4J enables) and returns the queued native log lines as a JSON array of
+   * `{level, logger, message}`, waiting up to `timeoutMillis` for the first; null when none.
+   */
+  @native def drainLogs(jvmLevel: Int, timeoutMillis: Int): String
+
   // --- The `rest` data source without input rows (pagination and streaming) ---------------
 
   /**

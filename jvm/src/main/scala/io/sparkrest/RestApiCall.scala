@@ -54,9 +54,10 @@ object RestApiCall {
    */
   def create(
       url: String,
-      userOptions: Map[String, String],
+      givenOptions: Map[String, String],
       child: LogicalPlan,
       spark: Option[SparkSession] = None): RestApiCall = {
+    val userOptions = RestOptionNames.canonical(givenOptions)
     userOptions.get(RestOptions.Url).filter(_ != url).foreach { other =>
       throw new RestOptionException(
         s"option url is given twice with different values: '$url' and '$other'; pass it once")
@@ -162,7 +163,7 @@ object RestApiCall {
     result.fieldNames.find(n => child.output.exists(a => resolver(a.name, n))).foreach { name =>
       throw new RestOptionException(
         s"the result column `$name` already exists in the input; rename or drop the input column " +
-          s"first (e.g. after a previous restApiCall: withColumnRenamed(\"$name\", ...))")
+          s"""first (e.g. after a previous restApiCall: withColumnRenamed("$name", ...))""")
     }
   }
 

@@ -188,7 +188,7 @@ object RestOptions {
     o.values.get(Schema).foreach(parseSchema)
     o.values.get(InferSchema).foreach(v => checkBoolean(InferSchema, v))
     o.values.get(SchemaSampleSize).foreach { v =>
-      val n = v.trim.toIntOption.getOrElse(-1)
+      val n = scala.util.Try(v.trim.toInt).getOrElse(-1) // toIntOption: 2.13 only
       if (n < 1 || n > MaxSchemaSampleSize) {
         throw new RestOptionException(
           s"invalid value '$v' for option '$SchemaSampleSize': allowed is an integer from 1 " +
@@ -256,7 +256,7 @@ object RestOptions {
       None
     case _: StringType => None
     case _: DecimalType => None
-    case s: StructType => s.fields.iterator.flatMap(f => unsupported(f.dataType)).nextOption()
+    case s: StructType => s.fields.iterator.flatMap(f => unsupported(f.dataType)).toSeq.headOption
     case a: ArrayType => unsupported(a.elementType)
     case m: MapType => unsupported(m.keyType).orElse(unsupported(m.valueType))
     case other => Some(other)

@@ -18,7 +18,7 @@ private[sparkrest] object InputData {
       catch {
         case e: Exception =>
           throw new RestOptionException(
-            s"option inputData is not valid JSON (${e.getMessage.linesIterator.nextOption().getOrElse("")}); " +
+            s"option inputData is not valid JSON (${e.getMessage.linesIterator.toSeq.headOption.getOrElse("")}); " +
               "allowed is a JSON array of objects, e.g. [{\"customer_id\": 1}]")
       }
     if (node == null || !node.isArray || !node.elements().hasNext ||

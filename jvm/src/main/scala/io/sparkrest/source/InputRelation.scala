@@ -1,10 +1,10 @@
 package io.sparkrest.source
 
 import org.apache.spark.rdd.RDD
-import org.apache.spark.sql.{classic, DataFrame, Row, SQLContext, SparkSession}
+import org.apache.spark.sql.{DataFrame, Row, SQLContext, SparkSession}
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
 import org.apache.spark.sql.sources.{BaseRelation, TableScan}
-import org.apache.spark.sql.sparkrest.PlanBridge
+import org.apache.spark.sql.sparkrest.{Classic, PlanBridge}
 import org.apache.spark.sql.types.StructType
 
 import io.sparkrest.{RestApi, RestApiCall}
@@ -17,8 +17,8 @@ import io.sparkrest.{RestApi, RestApiCall}
  * where that rule is not installed, `buildScan` runs the same plan as an RDD.
  */
 private[sparkrest] final class InputRelation private (
-    session: classic.SparkSession,
-    enriched: classic.Dataset[Row])
+    session: Classic.SparkSession,
+    enriched: Classic.Dataset[Row])
     extends BaseRelation
     with TableScan {
 
@@ -36,7 +36,7 @@ private[sparkrest] final class InputRelation private (
 
   /** The enrichment optimized as its own query now (current cache and conf). */
   def optimizedNode: LogicalPlan = PlanBridge.ofRows(session, node) match {
-    case d: classic.Dataset[_] => d.queryExecution.optimizedPlan
+    case d: Classic.Dataset[_] => d.queryExecution.optimizedPlan
     case other => throw new IllegalStateException(s"not a classic Dataset: ${other.getClass}")
   }
 
@@ -55,7 +55,7 @@ private[sparkrest] object InputRelation {
       case None => InputData.read(session, config.inputData.getOrElse(""))
     }
     val enriched = RestApi.enrich(input, config.url, config.engineValues) match {
-      case d: classic.Dataset[Row @unchecked] => d
+      case d: Classic.Dataset[Row @unchecked] => d
       case other => throw new IllegalStateException(s"not a classic Dataset: ${other.getClass}")
     }
     InputRelationRule.ensureRegistered(session)

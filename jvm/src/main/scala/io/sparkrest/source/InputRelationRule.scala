@@ -1,10 +1,10 @@
 package io.sparkrest.source
 
-import org.apache.spark.sql.classic
 import org.apache.spark.sql.catalyst.expressions.Alias
 import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, Project}
 import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.datasources.LogicalRelation
+import org.apache.spark.sql.sparkrest.Classic
 
 /**
  * Replaces a `rest` input relation by its enrichment plan (the [[io.sparkrest.RestApiCall]]
@@ -29,7 +29,7 @@ private[sparkrest] object InputRelationRule extends Rule[LogicalPlan] {
   }
 
   /** Adds the rule to `session`'s optimizer once (sessions with RestExtensions have it). */
-  def ensureRegistered(session: classic.SparkSession): Unit = {
+  def ensureRegistered(session: Classic.SparkSession): Unit = {
     val experimental = session.experimental
     experimental.synchronized {
       if (!experimental.extraOptimizations.contains(this)) {

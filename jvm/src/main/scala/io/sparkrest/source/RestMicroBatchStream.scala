@@ -176,7 +176,7 @@ private[sparkrest] final class RestMicroBatchStream(
     case m: ReadMaxRows => m.maxRows()
     case _: ReadAllAvailable => Long.MaxValue
     case c: CompositeReadLimit =>
-      c.getReadLimits.collect { case m: ReadMaxRows => m.maxRows() }.minOption.getOrElse(batchSize)
+      c.getReadLimits.collect { case m: ReadMaxRows => m.maxRows() }.toSeq.sorted.headOption.getOrElse(batchSize)
     case _ => batchSize
   }
 }

@@ -31,7 +31,7 @@ private[sparkrest] object RestOffset {
       case (Some(o), Some(c)) => RestOffset(o, c)
       case _ =>
         throw new IllegalArgumentException(
-          s"not a rest source offset (expected {\"offset\": \"...\", \"count\": n}): $json")
+          s"""not a rest source offset (expected {"offset": "...", "count": n}): $json""")
     }
   }
 

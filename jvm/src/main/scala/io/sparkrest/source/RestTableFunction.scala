@@ -5,6 +5,7 @@ import org.apache.spark.sql.catalyst.FunctionIdentifier
 import org.apache.spark.sql.catalyst.expressions.{Expression, ExpressionInfo, FunctionTableSubqueryArgumentExpression}
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
 import org.apache.spark.sql.catalyst.util.MapData
+import org.apache.spark.sql.sparkrest.TableArguments
 import org.apache.spark.sql.types.{MapType, StringType}
 
 import io.sparkrest.{RestApiCall, RestOptionException, RestPlanner}
@@ -50,7 +51,7 @@ private[sparkrest] object RestTableFunction {
     }
     val child = table match {
       case t: FunctionTableSubqueryArgumentExpression =>
-        if (t.partitionByExpressions.nonEmpty || t.withSinglePartition || t.orderByExpressions.nonEmpty) {
+        if (TableArguments.isPartitioned(t)) {
           throw usage("PARTITION BY / ORDER BY are not supported on its TABLE argument")
         }
         t.plan

@@ -5,7 +5,7 @@ import scala.util.Try
 
 import org.apache.spark.sql.catalyst.util.CaseInsensitiveMap
 
-import io.sparkrest.{RestOptionException, RestOptions}
+import io.sparkrest.{RestOptionException, RestOptionNames, RestOptions}
 
 /**
  * The options of one `rest` read exactly as the user spelled them (SPEC section 4), and the
@@ -60,7 +60,7 @@ private[sparkrest] final class SourceConfig private (val values: Map[String, Str
   def initialOffset: String = values.getOrElse("initialOffset", "0")
 
   private def number(name: String, default: Long): Long =
-    values.get(name).flatMap(v => v.trim.toLongOption).getOrElse(default)
+    values.get(name).flatMap(v => Try(v.trim.toLong).toOption).getOrElse(default)
 
   override def toString: String = s"SourceConfig(${values.keys.toSeq.sorted.mkString(", ")})"
 }
@@ -76,7 +76,7 @@ private[sparkrest] object SourceConfig {
       case m: CaseInsensitiveMap[String @unchecked] => m.originalMap
       case m => m
     }
-    val config = new SourceConfig(values)
+    val config = new SourceConfig(RestOptionNames.canonical(values))
     if (config.input.isDefined && config.inputData.isDefined) {
       throw new RestOptionException(
         "options input and inputData are both given; pass one of them: input names a " +

@@ -19,7 +19,7 @@ import org.apache.spark.sql.vectorized.{ArrowColumnVector, ColumnVector, Columna
  * the input structs and of empty output structs to native code, and imports what native wrote
  * into the output structs as a [[ResultBatch]].
  *
- * This package exists to reach Spark's `private[sql]` ArrowWriter/ArrowUtils; it knows nothing
+ * This package exists to reach Spark's `private[sql]` ArrowWriter and root allocator; it knows nothing
  * about REST. Timestamps follow `timeZoneId` exactly as Spark's own Arrow paths do. Internal:
  * no compatibility guarantee.
  */
@@ -82,7 +82,7 @@ final class ResultBatch private[sparkrest] (root: VectorSchemaRoot) extends Auto
   def numRows: Int = root.getRowCount
 
   /** The Spark schema of the columns (types only; nullability as native declared it). */
-  def schema: StructType = ArrowUtils.fromArrowSchema(root.getSchema)
+  def schema: StructType = ArrowSchemas.fromArrow(root.getSchema)
 
   /** The Arrow schema exactly as imported (e.g. with time zones), for checks and tests. */
   def arrowSchema: Schema = root.getSchema
@@ -154,10 +154,11 @@ object ArrowBridge {
     }
   }
 
-  /** Throws Spark's own error when a type has no Arrow mapping (e.g. intervals, variants). */
+  /** Throws when a type has no Arrow mapping (e.g. calendar intervals, variants). */
   def checkSupported(schema: StructType, timeZoneId: String): Unit =
     toArrowSchema(schema, timeZoneId)
 
+  // Our own conversion: Spark's ArrowUtils.toArrowSchema changes signature between lines.
   private def toArrowSchema(schema: StructType, timeZoneId: String) =
-    ArrowUtils.toArrowSchema(schema, timeZoneId, true, false)
+    ArrowSchemas.toArrow(schema, timeZoneId)
 }

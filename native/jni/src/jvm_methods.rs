@@ -1,0 +1,64 @@
+//! JNI exports of `io.sparkrest.NativeMethods` that serve the JVM side
+//! itself: option names in the README's spelling, and the native log lines.
+//! Same rules as `native_methods.rs`: thin bodies, errors become exceptions.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jni::objects::{JObject, JString};
+use jni::sys::jint;
+use jni::EnvUnowned;
+use spark_rest_engine::registry;
+
+use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::native_methods::{java_string, rust_string};
+
+/// The options JSON object with every known name in the README's spelling
+/// (`datafield` -> `dataField`); fails when one option is given twice.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_sparkrest_NativeMethods_canonicalOptions<'local>(
+    mut unowned: EnvUnowned<'local>,
+    _this: JObject<'local>,
+    options_json: JString<'local>,
+) -> JObject<'local> {
+    unowned
+        .with_env(|env| -> BridgeResult<JObject<'local>> {
+            let canonical: BTreeMap<String, String> =
+                registry::parse_options_json(&rust_string(env, &options_json)?)?;
+            let json = serde_json::to_string(&canonical)
+                .map_err(|e| BridgeError::internal(e.to_string()))?;
+            java_string(env, &json)
+        })
+        .resolve::<ThrowJavaException>()
+}
+
+/// Called in a loop by the JVM's `spark-rest-native-log` daemon thread:
+/// records the level SLF4J enables (0 off .. 5 trace), then returns the
+/// queued log lines as a JSON array of `{level, logger, message}` (waiting
+/// up to `timeoutMillis` for the first), or null when there are none.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_sparkrest_NativeMethods_drainLogs<'local>(
+    mut unowned: EnvUnowned<'local>,
+    _this: JObject<'local>,
+    jvm_level: jint,
+    timeout_millis: jint,
+) -> JObject<'local> {
+    unowned
+        .with_env(|env| -> BridgeResult<JObject<'local>> {
+            crate::logging::init();
+            crate::logging::set_jvm_level(jvm_level.clamp(0, 5) as u8);
+            let timeout = Duration::from_millis(timeout_millis.max(0) as u64);
+            let lines = crate::logging::drain(1000, timeout);
+            if lines.is_empty() {
+                return Ok(JObject::null());
+            }
+            let array: Vec<serde_json::Value> = lines
+                .into_iter()
+                .map(|l| {
+                    serde_json::json!({"level": l.level, "logger": l.logger, "message": l.message})
+                })
+                .collect();
+            java_string(env, &serde_json::Value::Array(array).to_string())
+        })
+        .resolve::<ThrowJavaException>()
+}
