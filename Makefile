@@ -35,7 +35,7 @@ JAR_LINES   ?= $(LINES)
 line_jars    = $(if $(filter $(DEFAULT_LINE),$(1)),$(SPARK_JARS),$(CURDIR)/.spark/$(1)/pyspark/jars)
 line_dep     = $(if $(filter $(DEFAULT_LINE),$(1)),,.spark/$(1)/.installed)
 
-.PHONY: build deps venv native jar line-jars wheel check-header lint test test-rust test-c test-jvm test-python test-spark test-lines demo bench clean
+.PHONY: build deps venv native jar line-jars wheel check-header lint test test-rust test-c test-jvm test-python test-spark test-lines unknown-line demo bench clean clean-lines
 
 build: deps native jar wheel
 
@@ -113,16 +113,21 @@ test-jvm: jar
 test-python: wheel
 	$(VENV)/bin/pytest -q python/tests tests/e2e
 
-# One line's smoke (tests/lines): `make test-spark LINE=3.5`. The default line
-# runs the full suite instead, but its smoke works too.
-test-spark: wheel $$(call line_dep,$$(LINE))
-	@test -n "$(PYSPARK_$(LINE))" || { echo "LINE must be one of: $(LINES)" >&2; exit 1; }
-	PYTHONPATH=$(if $(filter $(DEFAULT_LINE),$(LINE)),,$(CURDIR)/.spark/$(LINE)) \
-	  env -u SPARK_HOME $(VENV)/bin/pytest -q -p no:cacheprovider tests/lines
+# One line's smoke (tests/lines, one pytest process and JVM): `make test-spark
+# LINE=3.5`. The default line runs the full suite instead, but its smoke works too.
+smoke = env -u SPARK_HOME PYTHONPATH=$(if $(filter $(DEFAULT_LINE),$(1)),,$(CURDIR)/.spark/$(1)) \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider tests/lines
 
-test-lines: wheel
-	@for l in $(OTHER_LINES); do \
-	  start=$$(date +%s); $(MAKE) --no-print-directory test-spark LINE=$$l || exit 1; \
+test-spark: venv $$(if $$(PYSPARK_$$(LINE)),line-jar-$$(LINE),unknown-line)
+	$(call smoke,$(LINE))
+
+unknown-line:
+	@echo "LINE must be one of: $(LINES) (got '$(LINE)')" >&2; exit 1
+
+# Every non-default line's smoke, with its wall time.
+test-lines: venv $(foreach l,$(OTHER_LINES),line-jar-$(l))
+	@for l in $(OTHER_LINES); do start=$$(date +%s); \
+	  env -u SPARK_HOME PYTHONPATH=$(CURDIR)/.spark/$$l $(VENV)/bin/pytest -q -p no:cacheprovider tests/lines || exit 1; \
 	  echo "Spark $$l smoke: $$(( $$(date +%s) - start ))s"; done
 
 test: build check-header lint test-rust test-c test-jvm test-python test-lines

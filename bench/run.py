@@ -97,7 +97,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
-    jar = os.environ.get("SPARK_REST_JAR", str(ROOT / "dist" / "spark-rest.jar"))
+    import pyspark
+
+    line = ".".join(pyspark.__version__.split(".")[:2])
+    jar = os.environ.get("SPARK_REST_JAR", str(ROOT / "dist" / f"spark-rest-spark{line}.jar"))
     os.environ.setdefault("SPARK_REST_JAR", jar)
     # The alternatives run Python workers: they need this interpreter's packages.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

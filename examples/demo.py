@@ -8,7 +8,8 @@ calls happen in the executor JVM's native engine.
 
     .venv/bin/python examples/demo.py [--rows N] [--concurrency N] [--out DIR]
 
-Environment: SPARK_REST_JAR overrides the jar (default dist/spark-rest.jar).
+Environment: SPARK_REST_JAR overrides the jar (default: the installed pyspark's line's
+dist/spark-rest-spark<X.Y>.jar).
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def parse_args() -> argparse.Namespace:
 
 def find_jar() -> Path:
     env = os.environ.get("SPARK_REST_JAR")
-    jar = Path(env) if env else ROOT / "dist" / "spark-rest.jar"
+    import pyspark
+
+    line = ".".join(pyspark.__version__.split(".")[:2])
+    jar = Path(env) if env else ROOT / "dist" / f"spark-rest-spark{line}.jar"
     if not jar.is_file():
         sys.exit(f"demo: {jar} not found; run `make build` first")
     return jar.resolve()

@@ -127,10 +127,8 @@ def test_sql_table_function(sessions: Sessions, mock_api: MockApi) -> None:
     assert scored(df) == expected(20)
 
 
-def test_native_log_lines_follow_log4j(
-    sessions: Sessions, mock_api: MockApi, capfd: pytest.CaptureFixture[str]
-) -> None:
-    check_native_log_lines_follow_log4j(sessions.classic, mock_api.url, capfd)
+def test_native_log_lines_follow_log4j(mock_api: MockApi) -> None:
+    check_native_log_lines_follow_log4j(mock_api.url)
 
 
 def test_spark_submit_scala_program(mock_api: MockApi, tmp_path: Path) -> None:
