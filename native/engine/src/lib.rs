@@ -19,7 +19,11 @@ pub mod latency;
 pub mod metrics;
 pub mod oauth;
 pub mod offsets;
+pub mod option_aliases;
+pub mod option_auth;
+pub mod option_body;
 pub mod option_names;
+pub mod option_surfaces;
 pub mod options;
 pub mod outcome;
 pub mod output;
@@ -28,6 +32,7 @@ pub mod records;
 pub mod registry;
 pub mod request;
 pub mod retry_storm;
+pub mod row_json;
 pub mod runtime;
 pub mod sender;
 pub mod source;
@@ -43,6 +48,8 @@ mod circuit_tests;
 mod metrics_tests;
 #[cfg(test)]
 mod oauth_tests;
+#[cfg(test)]
+mod proptest_tests;
 #[cfg(test)]
 mod source_tests;
 #[cfg(test)]

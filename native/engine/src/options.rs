@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{invalid, Result};
+use crate::option_body::InputFields;
 use crate::option_names::{self, HEADER_PREFIX, REDACTED};
 
 /// What to do when a row's request finally failed.
@@ -112,6 +113,11 @@ pub struct EngineOptions {
     pub allowed_hosts: Vec<String>,
     pub tls_ca_cert: Option<PathBuf>,
     pub tls_insecure: bool,
+    /// Input columns sent without a template: default body, URL parameters.
+    pub input_fields: InputFields,
+    /// No `Content-Type` header is given, so bodies are sent as JSON (or
+    /// form, see `bodyFormat`, which adds the header).
+    pub json_content_type: bool,
 }
 
 /// Whether `env:NAME` values are read now. The driver validates without
@@ -126,11 +132,29 @@ impl EngineOptions {
     /// Parses and validates; every error names the option, the value (unless
     /// secret) and what is allowed.
     pub fn parse(raw: &BTreeMap<String, String>, secrets: Secrets) -> Result<Self> {
-        check_names(raw)?;
+        let canonical = crate::option_aliases::canonical(raw)?;
+        let raw = &canonical;
         let opts = Reader { raw, secrets };
         let url = opts.required("url")?;
         let method = opts.method()?;
         let mut headers = opts.headers()?;
+        let input_fields =
+            crate::option_body::parse(raw, &method, opts.optional("body").is_some())?;
+        let form = input_fields
+            .default_body
+            .as_ref()
+            .is_some_and(|b| b.format == crate::option_body::BodyFormat::Form);
+        let has_content_type = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        if form && !has_content_type {
+            headers.push((
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+        }
+        opts.int("inputPartitions", 1, 1, 1_000_000)?;
+        opts.boolean("includeInputs", true)?;
         let auth = opts.auth()?;
         if let AuthConfig::ApiKey { header, .. } = &auth {
             check_header_name("apiKeyHeader", header)?;
@@ -208,6 +232,8 @@ impl EngineOptions {
             array_mode: opts.optional("arrayColumn").is_some() && !explode,
             tls_ca_cert: opts.optional("tlsCaCert").map(PathBuf::from),
             tls_insecure: opts.boolean("tlsInsecure", false)?,
+            json_content_type: !has_content_type && !form,
+            input_fields,
             url,
             method,
             headers,
@@ -255,21 +281,6 @@ fn redact_headers_json(v: &str) -> String {
         }
         Err(_) => REDACTED.to_string(),
     }
-}
-
-fn check_names(raw: &BTreeMap<String, String>) -> Result<()> {
-    for name in raw.keys() {
-        if !option_names::is_known(name) {
-            let hint = match option_names::suggest(name) {
-                Some(s) => format!(" Did you mean '{s}'?"),
-                None => String::new(),
-            };
-            return Err(invalid(format!(
-                "unknown option '{name}'.{hint} See the options table in the README for every option."
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn bad(option: &str, value: &str, allowed: &str) -> crate::error::EngineError {
