@@ -76,7 +76,7 @@ def test_bare_array_batch_answers_need_no_options(spark: SparkSession, mock_api:
         url=f"{mock_api.url}/customers/batch/bare",
         batch_key="customer_id",
         batch_request_size=3,
-        schema="customer_id BIGINT, name STRING",
+        schema="name STRING, score INT",
         cache=False,
     ).collect()
     assert sorted((r.customer_id, r.name, r._status) for r in by_position) == [

@@ -182,13 +182,20 @@ def test_page_options_in_a_stream_fail_before_the_first_poll(
 def test_credentials_imply_their_auth(spark: SparkSession) -> None:
     with MockApi(require_token="s3cret") as guarded:
         url = f"{guarded.url}/customers/{{customer_id}}"
-        rows = rest_api_call(ids(spark), url=url, token="s3cret", schema="score INT").collect()
+        rows = rest_api_call(
+            ids(spark), url=url, token="s3cret", schema="score INT", cache=False
+        ).collect()
         assert sorted((r.customer_id, r._status) for r in rows) == [
             (i, 200) for i in range(1, ROWS + 1)
         ]
         # rwforest's oauthToken through the data source.
         rows = rest_read(
-            spark, url=url, inputData=input_data(), oauthToken="s3cret", schema="score INT"
+            spark,
+            url=url,
+            inputData=input_data(),
+            oauthToken="s3cret",
+            schema="score INT",
+            cache="false",
         ).collect()
         assert {r._status for r in rows} == {200}
         assert guarded.stats()["total"] == 2 * ROWS

@@ -45,6 +45,8 @@ mod cache_tests;
 #[cfg(test)]
 mod circuit_tests;
 #[cfg(test)]
+mod input_fields_tests;
+#[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]
 mod oauth_tests;
