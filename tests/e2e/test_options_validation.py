@@ -96,6 +96,14 @@ def test_unknown_options_fail_before_any_job_or_request(spark: SparkSession, api
         "'concurency'",
         "concurrency",
     )
+    # A template column missing from inputData: its schema is inferred without a job.
+    refused(
+        spark,
+        api,
+        lambda: rest_read(spark, url=f"{api.url}/customers/{{cid}}", inputData=input_data()),
+        "`cid`",
+        "customer_id",
+    )
     ids(spark).createOrReplaceTempView("options_validation_ids")
     refused(
         spark,

@@ -56,6 +56,8 @@ fn alias(name: &str) -> Option<Alias> {
         "statusforcelist" => Alias::Rename("retryOnStatus"),
         "concurrentrequests" => Alias::Rename("concurrency"),
         "ratelimitpersecond" => Alias::Rename("rateLimit"),
+        "usecache" => Alias::Rename("cache"),
+        "perpage" => Alias::Rename("pageSize"),
         // seed 000's Python recipes: another unit or another idea
         "timeout" => Alias::Refused(timeout_hint),
         "backofffactor" => Alias::Refused(backoff_hint),
@@ -321,11 +323,15 @@ mod tests {
             ("status_forcelist", "429,503"),
             ("concurrentRequests", "8"),
             ("rate_limit_per_second", "10"),
+            ("use_cache", "false"),
+            ("per_page", "50"),
         ])
         .unwrap();
         assert_eq!(get(&m, "retryOnStatus").as_deref(), Some("429,503"));
         assert_eq!(get(&m, "concurrency").as_deref(), Some("8"));
         assert_eq!(get(&m, "rateLimit").as_deref(), Some("10"));
+        assert_eq!(get(&m, "cache").as_deref(), Some("false"));
+        assert_eq!(get(&m, "pageSize").as_deref(), Some("50"));
         let err = norm(&[("timeout", "5")]).unwrap_err().to_string();
         assert!(
             err.contains("requestTimeout=5000") && err.contains("milliseconds"),
