@@ -121,14 +121,9 @@ impl Engine {
         input: &StructArray,
         counters: &Counters,
     ) -> Result<(BatchPlan, Vec<Outcome>, u64)> {
-        let columns = InputColumns::read(input, &self.templates.columns)?;
-        let objects = match self.templates.object_columns() {
-            Some(names) => Some(crate::row_json::row_objects(input, names)?),
-            None => None,
-        };
-        let plan =
-            self.templates
-                .plan_rows(&columns, objects.as_deref(), &self.options.allowed_hosts);
+        let plan = self
+            .templates
+            .plan_input(input, &self.options.allowed_hosts)?;
         let (outcomes, sent) = self.resolve(&plan.requests, counters);
         let went_out = went_out(&outcomes, &sent);
         Ok((plan, outcomes, went_out))

@@ -23,6 +23,8 @@ pub mod option_aliases;
 pub mod option_auth;
 pub mod option_body;
 pub mod option_names;
+mod option_reader;
+mod option_redaction;
 pub mod option_surfaces;
 pub mod options;
 pub mod outcome;

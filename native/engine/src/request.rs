@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use arrow::array::StructArray;
 use serde_json::{Map, Value};
 
 use crate::input::InputColumns;
@@ -76,7 +77,25 @@ impl RequestTemplates {
         }
     }
 
-    /// Renders every row and groups identical requests.
+    /// Reads what the templates need from `input` (template columns as text,
+    /// row objects for the default body and `queryType=querystring`) on the
+    /// calling thread, then plans the batch. Use this rather than `plan`
+    /// wherever a whole input batch is at hand.
+    pub fn plan_input(
+        &self,
+        input: &StructArray,
+        allowed_hosts: &[String],
+    ) -> crate::error::Result<BatchPlan> {
+        let columns = InputColumns::read(input, &self.columns)?;
+        let objects = match self.object_columns() {
+            Some(names) => Some(crate::row_json::row_objects(input, names)?),
+            None => None,
+        };
+        Ok(self.plan_rows(&columns, objects.as_deref(), allowed_hosts))
+    }
+
+    /// Renders every row and groups identical requests (no row objects:
+    /// the default body and `queryType=querystring` need `plan_input`).
     pub fn plan(&self, input: &InputColumns, allowed_hosts: &[String]) -> BatchPlan {
         self.plan_rows(input, None, allowed_hosts)
     }
