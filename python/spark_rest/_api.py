@@ -39,8 +39,10 @@ def rest_api_call(
             identifiers (``{"header.X-Tenant": "acme"}``).
         **kwargs: options in snake_case or camelCase (``max_retries=0``,
             ``rateLimit=100``, ``schema="score INT, tier STRING"``). Values are
-            converted to strings: booleans to ``true``/``false``, dicts and lists to
-            JSON; ``None`` leaves an option unset.
+            converted to strings: booleans to ``true``/``false``, lists, tuples and
+            sets to comma-separated values (``retry_on_status=[429, 503]``), dicts to
+            JSON; ``None`` leaves an option unset. Names of other tools are accepted
+            or refused naming the option to use (README: "Migrating to spark-rest").
 
     Returns:
         A DataFrame with all columns of ``df``, then either the fields of ``schema``

@@ -39,7 +39,10 @@ def option_value(name: str, value: Any) -> str:
     """Convert one option value to the string the JVM expects.
 
     * ``bool`` -> ``"true"`` / ``"false"``
-    * ``dict`` / ``list`` / ``tuple`` -> compact JSON (e.g. ``headers``)
+    * ``list`` / ``tuple`` / ``set`` of scalars -> comma-separated
+      (``retry_on_status=[429, 503]`` -> ``"429,503"``; sets sorted)
+    * ``dict``, or a sequence holding dicts or sequences -> compact JSON
+      (``headers={...}``, ``input_data=[{"id": 1}]``)
     * a PySpark ``StructType`` -> DDL (for ``schema``; output fields are always nullable)
     * ``os.PathLike`` -> its path string (e.g. ``cache_dir``)
     * anything else -> ``str(value)``
@@ -50,8 +53,13 @@ def option_value(name: str, value: Any) -> str:
         return value
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, dict):
+        return _json(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+        if any(isinstance(item, (dict, list, tuple, set, frozenset)) for item in items):
+            return _json(items)
+        return ",".join(option_value(name, item) for item in items)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     ddl = _struct_type_ddl(value)
@@ -60,6 +68,10 @@ def option_value(name: str, value: Any) -> str:
     if isinstance(value, bytes):
         raise TypeError(f"option {name!r}: bytes are not supported, pass a str")
     return str(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def build_options(options: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, str]:

@@ -101,11 +101,20 @@ fn chunk_outcomes(keys: &[String], outcome: &Outcome, batch: &BatchEndpoint) -> 
             )))
         }
     };
-    let Some(Value::Array(results)) = json_path::at(&body, &batch.results_field) else {
-        let path = batch.results_field.join(".");
-        return same_for_all(failed(format!(
-            "parse error: batchResultsField '{path}' is not an array in the batch response"
-        )));
+    // A bare JSON array is the results, whatever batchResultsField says
+    // (seed 000's batch endpoint answers that way).
+    let results = match (json_path::at(&body, &batch.results_field), &body) {
+        (Some(Value::Array(results)), _) => results,
+        (_, Value::Array(results)) => results,
+        _ => {
+            let path = batch.results_field.join(".");
+            return same_for_all(failed(format!(
+                "parse error: batchResultsField '{path}' is not an array in the batch response, \
+                 which is {}; set batchResultsField to the dotted path of the result array \
+                 (\"\" for the whole body)",
+                top_level_shape(&body)
+            )));
+        }
     };
     let found: Vec<Option<&Value>> = match &batch.result_key {
         Some(field) => {
@@ -133,6 +142,33 @@ fn chunk_outcomes(keys: &[String], outcome: &Outcome, batch: &BatchEndpoint) -> 
             None => failed(format!("key '{key}' is missing from the batch response")),
         })
         .collect()
+}
+
+/// The response's top level in a few words, for errors: its keys (and
+/// their kinds) or its kind.
+pub fn top_level_shape(body: &Value) -> String {
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+    match body {
+        Value::Object(map) => {
+            let keys: Vec<String> = map
+                .iter()
+                .take(10)
+                .map(|(k, v)| format!("{k}: {}", kind(v)))
+                .collect();
+            let more = if map.len() > 10 { ", ..." } else { "" };
+            format!("an object {{{}{more}}}", keys.join(", "))
+        }
+        other => format!("a JSON {}", kind(other)),
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +243,30 @@ mod tests {
                 .into_bytes(),
         );
         let failed = Outcome::from_response(503, b"down".to_vec());
+        let bare = Outcome::from_response(
+            200,
+            json!([{"v": "p"}, {"v": "q"}]).to_string().into_bytes(),
+        );
+        let per_key_bare = distribute(
+            &p,
+            &[bare, Outcome::from_response(200, b"[]".to_vec())],
+            &endpoint(None),
+        );
+        assert_eq!(
+            per_key_bare[1].body.as_deref(),
+            Some(br#"{"v":"q"}"#.as_slice())
+        );
+        let odd = Outcome::from_response(
+            200,
+            json!({"data": {"x": 1}, "n": 2}).to_string().into_bytes(),
+        );
+        let per_key_odd = distribute(&p, &[odd.clone(), odd], &endpoint(None));
+        let error = per_key_odd[0].error.as_deref().unwrap();
+        assert!(
+            error.contains("batchResultsField 'results'")
+                && error.contains("data: object, n: number"),
+            "{error}"
+        );
         let per_key = distribute(&p, &[by_position, failed], &endpoint(None));
         assert_eq!(per_key[1].body.as_deref(), Some(br#"{"v":"y"}"#.as_slice()));
         assert_eq!(per_key[2].status, Some(503));

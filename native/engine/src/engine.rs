@@ -121,8 +121,9 @@ impl Engine {
         input: &StructArray,
         counters: &Counters,
     ) -> Result<(BatchPlan, Vec<Outcome>, u64)> {
-        let columns = InputColumns::read(input, &self.templates.columns)?;
-        let plan = self.templates.plan(&columns, &self.options.allowed_hosts);
+        let plan = self
+            .templates
+            .plan_input(input, &self.options.allowed_hosts)?;
         let (outcomes, sent) = self.resolve(&plan.requests, counters);
         let went_out = went_out(&outcomes, &sent);
         Ok((plan, outcomes, went_out))

@@ -19,8 +19,14 @@ pub mod latency;
 pub mod metrics;
 pub mod oauth;
 pub mod offsets;
+pub mod option_aliases;
+pub mod option_auth;
+pub mod option_body;
 pub mod option_case;
 pub mod option_names;
+mod option_reader;
+mod option_redaction;
+pub mod option_surfaces;
 pub mod options;
 pub mod outcome;
 pub mod output;
@@ -29,6 +35,7 @@ pub mod records;
 pub mod registry;
 pub mod request;
 pub mod retry_storm;
+pub mod row_json;
 pub mod runtime;
 pub mod sender;
 pub mod source;
@@ -41,9 +48,13 @@ mod cache_tests;
 #[cfg(test)]
 mod circuit_tests;
 #[cfg(test)]
+mod input_fields_tests;
+#[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]
 mod oauth_tests;
+#[cfg(test)]
+mod proptest_tests;
 #[cfg(test)]
 mod source_tests;
 #[cfg(test)]

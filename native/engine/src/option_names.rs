@@ -5,9 +5,9 @@
 #[rustfmt::skip]
 pub const KNOWN_OPTIONS: &[&str] = &[
     // request
-    "url", "method", "headers", "body",
+    "url", "method", "headers", "body", "bodyColumns", "bodyFormat", "queryType",
     // input (data source only; accepted here so one validator serves all surfaces)
-    "input", "inputData",
+    "input", "inputData", "inputPartitions", "includeInputs",
     // throughput
     "concurrency", "rateLimit", "rateLimitBurst", "arrowBatchSize",
     // batch endpoint

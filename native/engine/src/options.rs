@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{invalid, Result};
-use crate::option_names::{self, HEADER_PREFIX, REDACTED};
+use crate::option_body::InputFields;
+use crate::option_reader::{bad, check_header_name, template_host, Reader};
+pub use crate::option_redaction::redacted;
 
 /// What to do when a row's request finally failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +114,11 @@ pub struct EngineOptions {
     pub allowed_hosts: Vec<String>,
     pub tls_ca_cert: Option<PathBuf>,
     pub tls_insecure: bool,
+    /// Input columns sent without a template: default body, URL parameters.
+    pub input_fields: InputFields,
+    /// No `Content-Type` header is given, so bodies are sent as JSON (or
+    /// form, see `bodyFormat`, which adds the header).
+    pub json_content_type: bool,
 }
 
 /// Whether `env:NAME` values are read now. The driver validates without
@@ -126,11 +133,29 @@ impl EngineOptions {
     /// Parses and validates; every error names the option, the value (unless
     /// secret) and what is allowed.
     pub fn parse(raw: &BTreeMap<String, String>, secrets: Secrets) -> Result<Self> {
-        check_names(raw)?;
+        let canonical = crate::option_aliases::canonical(raw)?;
+        let raw = &canonical;
         let opts = Reader { raw, secrets };
         let url = opts.required("url")?;
         let method = opts.method()?;
         let mut headers = opts.headers()?;
+        let input_fields =
+            crate::option_body::parse(raw, &method, opts.optional("body").is_some())?;
+        let form = input_fields
+            .default_body
+            .as_ref()
+            .is_some_and(|b| b.format == crate::option_body::BodyFormat::Form);
+        let has_content_type = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        if form && !has_content_type {
+            headers.push((
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+        }
+        opts.int("inputPartitions", 1, 1, 1_000_000)?;
+        opts.boolean("includeInputs", true)?;
         let auth = opts.auth()?;
         if let AuthConfig::ApiKey { header, .. } = &auth {
             check_header_name("apiKeyHeader", header)?;
@@ -208,6 +233,8 @@ impl EngineOptions {
             array_mode: opts.optional("arrayColumn").is_some() && !explode,
             tls_ca_cert: opts.optional("tlsCaCert").map(PathBuf::from),
             tls_insecure: opts.boolean("tlsInsecure", false)?,
+            json_content_type: !has_content_type && !form,
+            input_fields,
             url,
             method,
             headers,
@@ -221,68 +248,6 @@ impl EngineOptions {
     }
 }
 
-/// The options as they may be shown: secret values replaced.
-pub fn redacted(raw: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    raw.iter()
-        .map(|(k, v)| {
-            let shown = if option_names::is_secret_option(k) {
-                REDACTED.to_string()
-            } else if k == "headers" {
-                redact_headers_json(v)
-            } else {
-                v.clone()
-            };
-            (k.clone(), shown)
-        })
-        .collect()
-}
-
-fn redact_headers_json(v: &str) -> String {
-    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(v) {
-        Ok(map) => {
-            let shown: serde_json::Map<_, _> = map
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = if option_names::is_secret_header(&k) {
-                        REDACTED.into()
-                    } else {
-                        v
-                    };
-                    (k, v)
-                })
-                .collect();
-            serde_json::Value::Object(shown).to_string()
-        }
-        Err(_) => REDACTED.to_string(),
-    }
-}
-
-fn check_names(raw: &BTreeMap<String, String>) -> Result<()> {
-    for name in raw.keys() {
-        if !option_names::is_known(name) {
-            let hint = match option_names::suggest(name) {
-                Some(s) => format!(" Did you mean '{s}'?"),
-                None => String::new(),
-            };
-            return Err(invalid(format!(
-                "unknown option '{name}'.{hint} See the options table in the README for every option."
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn bad(option: &str, value: &str, allowed: &str) -> crate::error::EngineError {
-    let shown = if option_names::is_secret_option(option) {
-        REDACTED
-    } else {
-        value
-    };
-    invalid(format!(
-        "option '{option}' has invalid value '{shown}': allowed is {allowed}"
-    ))
-}
-
 /// `data.items` -> ["data", "items"].
 pub fn split_path(path: &str) -> Vec<String> {
     path.split('.')
@@ -291,354 +256,6 @@ pub fn split_path(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// The host of a URL template; templated hosts need `allowedHosts`.
-fn template_host(option: &str, url: &str) -> Result<String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| bad(option, url, "an http:// or https:// URL"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('{') {
-        return Err(invalid(format!(
-            "option '{option}' puts a column into the host ('{url}'): set 'allowedHosts' to the hosts it may reach"
-        )));
-    }
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        host_port.split(':').next().unwrap_or_default()
-    };
-    if host.is_empty() {
-        return Err(bad(option, url, "a URL with a host"));
-    }
-    Ok(host.to_ascii_lowercase())
-}
-
-fn check_header_name(option: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(
-            option,
-            name,
-            "a header name of letters, digits and !#$%&'*+-.^_`|~",
-        ))
-    }
-}
-
-fn check_header_value(option: &str, value: &str) -> Result<()> {
-    if value.contains(['\r', '\n', '\0']) {
-        // Never echo the value: it may be a credential.
-        return Err(invalid(format!(
-            "option '{option}' has a header value with CR, LF or NUL, which is not allowed"
-        )));
-    }
-    Ok(())
-}
-
-/// Typed access to the raw map, with the error wording in one place.
-struct Reader<'a> {
-    raw: &'a BTreeMap<String, String>,
-    secrets: Secrets,
-}
-
-impl Reader<'_> {
-    fn optional(&self, name: &str) -> Option<&str> {
-        self.raw.get(name).map(String::as_str)
-    }
-
-    fn required(&self, name: &str) -> Result<String> {
-        match self.optional(name) {
-            Some(v) if !v.trim().is_empty() => Ok(v.to_string()),
-            _ => Err(invalid(format!("option '{name}' is required"))),
-        }
-    }
-
-    /// A value that may be `env:NAME`, read from the environment on engines.
-    fn secret(&self, name: &str) -> Result<Option<String>> {
-        let Some(v) = self.optional(name) else {
-            return Ok(None);
-        };
-        resolve_env(name, v, self.secrets).map(Some)
-    }
-
-    fn required_secret(&self, name: &str, auth: &str) -> Result<String> {
-        self.secret(name)?
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| invalid(format!("auth '{auth}' needs option '{name}'")))
-    }
-
-    fn int(&self, name: &str, default: u64, min: u64, max: u64) -> Result<u64> {
-        let Some(v) = self.optional(name) else {
-            return Ok(default);
-        };
-        match v.trim().parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(bad(name, v, &format!("a whole number from {min} to {max}"))),
-        }
-    }
-
-    fn float(&self, name: &str, default: f64, min: f64, max: f64) -> Result<f64> {
-        let Some(v) = self.optional(name) else {
-            return Ok(default);
-        };
-        match v.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= min && n <= max => Ok(n),
-            _ => Err(bad(name, v, &format!("a number from {min} to {max}"))),
-        }
-    }
-
-    fn boolean(&self, name: &str, default: bool) -> Result<bool> {
-        match self.optional(name).map(|v| v.trim().to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if v == "true" => Ok(true),
-            Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(bad(name, &v, "true or false")),
-        }
-    }
-
-    fn statuses(&self, name: &str, default: &[u16]) -> Result<Vec<u16>> {
-        let Some(v) = self.optional(name) else {
-            return Ok(default.to_vec());
-        };
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| match s.parse::<u16>() {
-                Ok(n) if (100..=599).contains(&n) => Ok(n),
-                _ => Err(bad(
-                    name,
-                    v,
-                    "a comma-separated list of HTTP statuses (100-599)",
-                )),
-            })
-            .collect()
-    }
-
-    fn method(&self) -> Result<reqwest::Method> {
-        let v = self.optional("method").unwrap_or("GET");
-        match v.to_ascii_uppercase().as_str() {
-            "GET" => Ok(reqwest::Method::GET),
-            "POST" => Ok(reqwest::Method::POST),
-            "PUT" => Ok(reqwest::Method::PUT),
-            "PATCH" => Ok(reqwest::Method::PATCH),
-            "DELETE" => Ok(reqwest::Method::DELETE),
-            _ => Err(bad("method", v, "GET, POST, PUT, PATCH or DELETE")),
-        }
-    }
-
-    /// `headers` (a JSON object) plus every `header.<Name>` option.
-    fn headers(&self) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        if let Some(json) = self.optional("headers") {
-            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-                .map_err(|_| {
-                    invalid(
-                        "option 'headers' must be a JSON object of header names to string values",
-                    )
-                })?;
-            for (name, value) in map {
-                let serde_json::Value::String(value) = value else {
-                    return Err(invalid(format!(
-                        "option 'headers' has a non-string value for header '{name}'"
-                    )));
-                };
-                out.push((name, value));
-            }
-        }
-        for (key, value) in self.raw {
-            if let Some(name) = key.strip_prefix(HEADER_PREFIX) {
-                out.push((name.to_string(), value.clone()));
-            }
-        }
-        out.into_iter()
-            .map(|(name, value)| {
-                let option = format!("{HEADER_PREFIX}{name}");
-                check_header_name(&option, &name)?;
-                let value = resolve_env(&option, &value, self.secrets)?;
-                check_header_value(&option, &value)?;
-                Ok((name, value))
-            })
-            .collect()
-    }
-
-    fn auth(&self) -> Result<AuthConfig> {
-        let kind = self.optional("auth").unwrap_or("none").to_ascii_lowercase();
-        let auth = match kind.as_str() {
-            "none" => AuthConfig::None,
-            "bearer" => AuthConfig::Bearer {
-                token: self.required_secret("token", "bearer")?,
-            },
-            "basic" => AuthConfig::Basic {
-                user: self.required_secret("userId", "basic")?,
-                password: self.secret("userPassword")?.unwrap_or_default(),
-            },
-            "apikey" => AuthConfig::ApiKey {
-                header: self
-                    .optional("apiKeyHeader")
-                    .unwrap_or("X-API-Key")
-                    .to_string(),
-                key: self.required_secret("apiKey", "apikey")?,
-            },
-            "oauth2" => AuthConfig::OAuth2 {
-                token_url: self.required("oauth2TokenUrl")?,
-                client_id: self.required_secret("oauth2ClientId", "oauth2")?,
-                client_secret: self.required_secret("oauth2ClientSecret", "oauth2")?,
-                scope: self.optional("oauth2Scope").map(str::to_string),
-            },
-            _ => return Err(bad("auth", &kind, "none, bearer, basic, apikey or oauth2")),
-        };
-        for secret in ["token", "userPassword", "apiKey"] {
-            if let Some(v) = self.secret(secret)? {
-                check_header_value(secret, &v)?;
-            }
-        }
-        Ok(auth)
-    }
-
-    fn batch_endpoint(&self, url: &str) -> Result<Option<BatchEndpoint>> {
-        let Some(key_column) = self.optional("batchKey") else {
-            return Ok(None);
-        };
-        let body = self
-            .optional("batchBody")
-            .unwrap_or(r#"{"ids": {keys}}"#)
-            .to_string();
-        if !body.contains("{keys}") {
-            return Err(bad("batchBody", &body, "a body template containing {keys}"));
-        }
-        Ok(Some(BatchEndpoint {
-            key_column: key_column.to_string(),
-            url: self.optional("batchUrl").unwrap_or(url).to_string(),
-            request_size: self.int("batchRequestSize", 100, 1, 100_000)? as usize,
-            body,
-            results_field: split_path(self.optional("batchResultsField").unwrap_or("results")),
-            result_key: self.optional("batchResultKey").map(str::to_string),
-        }))
-    }
-}
-
-/// `env:NAME` -> the variable's value (when resolving), else the value itself.
-fn resolve_env(option: &str, value: &str, secrets: Secrets) -> Result<String> {
-    match (value.strip_prefix("env:"), secrets) {
-        (Some(var), Secrets::Resolve) => std::env::var(var).map_err(|_| {
-            invalid(format!("option '{option}' reads environment variable '{var}', which is not set on this executor"))
-        }),
-        _ => Ok(value.to_string()),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn parse(pairs: &[(&str, &str)]) -> Result<EngineOptions> {
-        EngineOptions::parse(&map(pairs), Secrets::Resolve)
-    }
-
-    #[test]
-    fn defaults_follow_the_spec() {
-        let o = parse(&[("url", "http://127.0.0.1:1/c/{id}")]).unwrap();
-        assert_eq!(o.concurrency, 32);
-        assert_eq!(o.method, reqwest::Method::GET);
-        assert_eq!(o.retry.max_retries, 3);
-        assert_eq!(o.retry.on_status, vec![429, 500, 502, 503, 504]);
-        assert_eq!(o.max_response_bytes, 10_485_760);
-        assert_eq!(o.allowed_hosts, vec!["127.0.0.1".to_string()]);
-        assert_eq!(o.on_error, OnError::Null);
-        assert!(o.cache.enabled);
-    }
-
-    #[test]
-    fn unknown_option_names_a_suggestion() {
-        let err = parse(&[("url", "http://h/x"), ("concurency", "4")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("'concurency'") && err.contains("concurrency"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn bad_values_name_option_value_and_allowed() {
-        let err = parse(&[("url", "http://h/x"), ("concurrency", "lots")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("concurrency") && err.contains("lots") && err.contains("1 to"),
-            "{err}"
-        );
-        let err = parse(&[("url", "http://h/x"), ("method", "FETCH")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("FETCH") && err.contains("GET, POST"), "{err}");
-        assert!(parse(&[])
-            .unwrap_err()
-            .to_string()
-            .contains("'url' is required"));
-    }
-
-    #[test]
-    fn secrets_are_never_echoed() {
-        let err = parse(&[
-            ("url", "http://h/x"),
-            ("header.Authorization", "Bearer abc\r\nX: y"),
-        ])
-        .unwrap_err()
-        .to_string();
-        assert!(!err.contains("abc"), "{err}");
-        let shown = redacted(&map(&[
-            ("token", "s3cret"),
-            ("headers", r#"{"Authorization":"s3cret","X":"1"}"#),
-        ]));
-        assert!(!format!("{shown:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn env_values_are_read_only_when_resolving() {
-        std::env::set_var("SPARK_REST_TEST_TOKEN", "from-env");
-        let pairs = map(&[
-            ("url", "http://h/x"),
-            ("auth", "bearer"),
-            ("token", "env:SPARK_REST_TEST_TOKEN"),
-        ]);
-        let o = EngineOptions::parse(&pairs, Secrets::Resolve).unwrap();
-        assert_eq!(
-            o.auth,
-            AuthConfig::Bearer {
-                token: "from-env".into()
-            }
-        );
-        let o = EngineOptions::parse(&pairs, Secrets::Keep).unwrap();
-        assert_eq!(
-            o.auth,
-            AuthConfig::Bearer {
-                token: "env:SPARK_REST_TEST_TOKEN".into()
-            }
-        );
-    }
-
-    #[test]
-    fn templated_hosts_need_allowed_hosts() {
-        assert!(parse(&[("url", "http://{host}/x")]).is_err());
-        let o = parse(&[
-            ("url", "http://{host}/x"),
-            ("allowedHosts", "a.example, B.example"),
-        ])
-        .unwrap();
-        assert_eq!(o.allowed_hosts, vec!["a.example", "b.example"]);
-    }
-}
+#[path = "options_tests.rs"]
+mod tests;

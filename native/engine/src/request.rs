@@ -3,7 +3,11 @@
 
 use std::collections::HashMap;
 
+use arrow::array::StructArray;
+use serde_json::{Map, Value};
+
 use crate::input::InputColumns;
+use crate::option_body::{BodyFormat, DefaultBody};
 use crate::options::EngineOptions;
 use crate::template::{Escape, Template};
 
@@ -22,14 +26,17 @@ pub struct RequestTemplates {
     url: Template,
     body: BodyTemplate,
     method: reqwest::Method,
+    /// `queryType=querystring`: input columns appended as URL parameters.
+    query_string: bool,
 }
 
 #[derive(Debug, Clone)]
 enum BodyTemplate {
     None,
     Template(Template),
-    /// POST/PUT/PATCH without `body`: the referenced columns as a JSON object.
-    ColumnsAsJson,
+    /// POST/PUT/PATCH without `body`: the row's input columns (or
+    /// `bodyColumns`) as a JSON object or a form.
+    Default(DefaultBody),
 }
 
 /// The requests of one batch: unique requests, and for each row the request
@@ -43,31 +50,71 @@ impl RequestTemplates {
     pub fn new(options: &EngineOptions) -> RequestTemplates {
         let mut columns = Vec::new();
         let url = Template::parse(&options.url, Escape::Url, &mut columns);
-        let sends_body = matches!(
-            options.method,
-            reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
-        );
-        let body = match &options.body {
-            Some(text) => BodyTemplate::Template(Template::parse(text, Escape::Json, &mut columns)),
-            None if sends_body => BodyTemplate::ColumnsAsJson,
-            None => BodyTemplate::None,
+        let body = match (&options.body, &options.input_fields.default_body) {
+            (Some(text), _) => {
+                BodyTemplate::Template(Template::parse(text, Escape::Json, &mut columns))
+            }
+            (None, Some(default)) => BodyTemplate::Default(default.clone()),
+            (None, None) => BodyTemplate::None,
         };
         RequestTemplates {
             columns,
             url,
             body,
             method: options.method.clone(),
+            query_string: options.input_fields.query_string,
         }
     }
 
-    /// Renders every row and groups identical requests.
+    /// Which input columns each row's JSON object must hold (see
+    /// `row_json::row_objects`): None when no object is needed, Some(None)
+    /// for all of them.
+    pub fn object_columns(&self) -> Option<Option<&[String]>> {
+        match &self.body {
+            _ if self.query_string => Some(None),
+            BodyTemplate::Default(d) => Some(d.columns.as_deref()),
+            _ => None,
+        }
+    }
+
+    /// Reads what the templates need from `input` (template columns as text,
+    /// row objects for the default body and `queryType=querystring`) on the
+    /// calling thread, then plans the batch. Use this rather than `plan`
+    /// wherever a whole input batch is at hand.
+    pub fn plan_input(
+        &self,
+        input: &StructArray,
+        allowed_hosts: &[String],
+    ) -> crate::error::Result<BatchPlan> {
+        let columns = InputColumns::read(input, &self.columns)?;
+        let objects = match self.object_columns() {
+            Some(names) => Some(crate::row_json::row_objects(input, names)?),
+            None => None,
+        };
+        Ok(self.plan_rows(&columns, objects.as_deref(), allowed_hosts))
+    }
+
+    /// Renders every row and groups identical requests (no row objects:
+    /// the default body and `queryType=querystring` need `plan_input`).
     pub fn plan(&self, input: &InputColumns, allowed_hosts: &[String]) -> BatchPlan {
+        self.plan_rows(input, None, allowed_hosts)
+    }
+
+    /// `plan`, with each row's JSON object (`object_columns`) when needed.
+    pub fn plan_rows(
+        &self,
+        input: &InputColumns,
+        objects: Option<&[Map<String, Value>]>,
+        allowed_hosts: &[String],
+    ) -> BatchPlan {
         let mut requests = Vec::new();
         let mut index: HashMap<RequestSpec, usize> = HashMap::new();
         let mut rows = Vec::with_capacity(input.num_rows);
+        let empty = Map::new();
         for row in 0..input.num_rows {
             let values = input.row(row);
-            let spec = self.render(&values, input).and_then(|spec| {
+            let object = objects.and_then(|o| o.get(row)).unwrap_or(&empty);
+            let spec = self.render(&values, object).and_then(|spec| {
                 check_host(&spec.url, allowed_hosts)?;
                 Ok(spec)
             });
@@ -81,14 +128,37 @@ impl RequestTemplates {
         BatchPlan { requests, rows }
     }
 
-    fn render(&self, values: &[Option<&str>], input: &InputColumns) -> Result<RequestSpec, String> {
+    fn render(
+        &self,
+        values: &[Option<&str>],
+        object: &Map<String, Value>,
+    ) -> Result<RequestSpec, String> {
         let null =
             |e: crate::template::NullColumn| format!("column '{}' is null: no request sent", e.0);
-        let url = self.url.render(values, &self.columns).map_err(null)?;
+        let mut url = self.url.render(values, &self.columns).map_err(null)?;
+        if self.query_string {
+            let params = crate::row_json::form_encode(object);
+            if !params.is_empty() {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&params);
+            }
+        }
         let body = match &self.body {
             BodyTemplate::None => None,
             BodyTemplate::Template(t) => Some(t.render(values, &self.columns).map_err(null)?),
-            BodyTemplate::ColumnsAsJson => Some(columns_as_json(&self.url, values, input)),
+            BodyTemplate::Default(d) => {
+                let picked: Map<String, Value> = match &d.columns {
+                    None => object.clone(),
+                    Some(names) => names
+                        .iter()
+                        .filter_map(|n| Some((n.clone(), object.get(n)?.clone())))
+                        .collect(),
+                };
+                Some(match d.format {
+                    BodyFormat::Json => Value::Object(picked).to_string(),
+                    BodyFormat::Form => crate::row_json::form_encode(&picked),
+                })
+            }
         };
         Ok(RequestSpec {
             method: self.method.clone(),
@@ -96,22 +166,6 @@ impl RequestTemplates {
             body,
         })
     }
-}
-
-/// The URL's columns as a JSON object; numbers and booleans stay literals.
-fn columns_as_json(url: &Template, values: &[Option<&str>], input: &InputColumns) -> String {
-    let mut object = serde_json::Map::new();
-    for i in url.column_indexes() {
-        let value = match values[i] {
-            None => serde_json::Value::Null,
-            Some(v) if input.json_literal[i] => {
-                serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()))
-            }
-            Some(v) => serde_json::Value::String(v.to_string()),
-        };
-        object.insert(input.names[i].clone(), value);
-    }
-    serde_json::Value::Object(object).to_string()
 }
 
 /// Rejects a rendered URL whose host is not allowed.
@@ -177,13 +231,37 @@ mod tests {
     }
 
     #[test]
-    fn post_without_body_sends_the_columns() {
+    fn post_without_body_sends_the_row_object() {
         let (t, o) = templates(&[("url", "http://127.0.0.1/c/{id}"), ("method", "POST")]);
-        let plan = t.plan(
+        assert_eq!(t.object_columns(), Some(None));
+        let object = serde_json::json!({"id": 5, "tags": [1]});
+        let objects = vec![object.as_object().unwrap().clone()];
+        let plan = t.plan_rows(
             &input(&["id"], vec![vec![Some("5")]], true),
+            Some(&objects),
             &o.allowed_hosts,
         );
-        assert_eq!(plan.requests[0].body.as_deref(), Some(r#"{"id":5}"#));
+        assert_eq!(
+            plan.requests[0].body.as_deref(),
+            Some(r#"{"id":5,"tags":[1]}"#)
+        );
+    }
+
+    #[test]
+    fn query_string_appends_the_row_as_parameters() {
+        let (t, o) = templates(&[
+            ("url", "http://127.0.0.1/c?x=1"),
+            ("queryType", "querystring"),
+        ]);
+        let object = serde_json::json!({"id": 5, "q": "a b", "n": null});
+        let objects = vec![object.as_object().unwrap().clone()];
+        let plan = t.plan_rows(
+            &input(&[], vec![vec![]], true),
+            Some(&objects),
+            &o.allowed_hosts,
+        );
+        assert_eq!(plan.requests[0].url, "http://127.0.0.1/c?x=1&id=5&q=a+b");
+        assert_eq!(plan.requests[0].body, None);
     }
 
     #[test]

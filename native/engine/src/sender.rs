@@ -28,6 +28,8 @@ pub struct Sender {
     request_timeout: Duration,
     breaker: Option<CircuitBreaker>,
     oauth: Option<OAuth2>,
+    /// Bodies are JSON unless a `Content-Type` header (or `bodyFormat`) says otherwise.
+    json_content_type: bool,
 }
 
 /// How a request ended: its outcome, the verdict for the circuit breaker,
@@ -52,6 +54,7 @@ impl Sender {
                 options.circuit_breaker_cooldown,
             ),
             oauth,
+            json_content_type: options.json_content_type,
         }
     }
 
@@ -172,9 +175,10 @@ impl Sender {
             request = request.header(reqwest::header::AUTHORIZATION, bearer.header.clone());
         }
         if let Some(body) = &spec.body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            if self.json_content_type {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            request = request.body(body.clone());
         }
         let result = attempt::read(request, self.max_response_bytes, self.request_timeout).await;
         counters.record_latency(started.elapsed().as_nanos() as u64);

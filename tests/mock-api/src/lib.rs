@@ -6,6 +6,7 @@
 //! Used as a library by Rust tests (`MockServer::start`) and as the
 //! `mock-api` binary by the pytest suites, the demo and the benchmarks.
 
+mod bare_batch;
 mod clock;
 mod compressed;
 mod config;

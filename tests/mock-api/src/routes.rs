@@ -8,11 +8,14 @@ use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::Shared;
-use crate::{compressed, customers, events, faults, misc, oauth, pagination, reply, stats};
+use crate::{
+    bare_batch, compressed, customers, events, faults, misc, oauth, pagination, reply, stats,
+};
 
 pub fn router(state: Shared) -> Router {
     let data = Router::new()
         .route("/customers/batch", post(customers::batch))
+        .route("/customers/batch/bare", post(bare_batch::batch))
         .route("/customers/{id}", get(customers::one))
         .route("/items", get(pagination::page))
         .route("/items/offset", get(pagination::offset))

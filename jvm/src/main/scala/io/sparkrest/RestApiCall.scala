@@ -4,7 +4,7 @@ import scala.util.control.NonFatal
 
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeReference, AttributeSet}
-import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, UnaryNode}
+import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, Repartition, UnaryNode}
 import org.apache.spark.sql.internal.SQLConf
 import org.apache.spark.sql.sparkrest.ArrowBridge
 import org.apache.spark.sql.types.{ArrayType, IntegerType, StringType, StructField, StructType}
@@ -56,7 +56,8 @@ object RestApiCall {
       url: String,
       givenOptions: Map[String, String],
       child: LogicalPlan,
-      spark: Option[SparkSession] = None): RestApiCall = {
+      spark: Option[SparkSession] = None,
+      surface: String = RestOptions.Surface.Enrichment): RestApiCall = {
     val userOptions = RestOptionNames.canonical(givenOptions)
     userOptions.get(RestOptions.Url).filter(_ != url).foreach { other =>
       throw new RestOptionException(
@@ -65,7 +66,15 @@ object RestApiCall {
     RestLogging.ensureInitialized(
       RestLogging.checkLevel(SQLConf.get.getConfString(RestLogging.LevelConf, RestLogging.Default)))
     val analyzed = RestOptions.analyze(userOptions + (RestOptions.Url -> url))
-    val referenced = analyzed.columns.map(resolveColumn(_, child))
+    analyzed.checkSurface(surface)
+    val input = analyzed.inputPartitions
+      .map(n => Repartition(n, shuffle = true, child))
+      .getOrElse(child)
+    val named = analyzed.columns.map(resolveColumn(_, input))
+    // The default body and queryType=querystring send every input column.
+    val referenced =
+      if (!analyzed.allInputColumns) named
+      else named ++ input.output.filterNot(a => named.exists(_.exprId == a.exprId))
     checkSendable(referenced)
     val options =
       if (!analyzed.inferSchema) analyzed
@@ -75,9 +84,9 @@ object RestApiCall {
           .orElse(SparkSession.getDefaultSession)
           .getOrElse(throw new IllegalStateException(
             "inferSchema=true needs an active SparkSession to sample responses"))
-        SchemaInference.infer(session, analyzed, referenced, child)
+        SchemaInference.infer(session, analyzed, referenced, input)
       }
-    build(options, referenced, child)
+    build(options, referenced, input)
   }
 
   /** The node for already analysed options whose referenced columns are resolved. */

@@ -42,9 +42,13 @@ case class RestApiCallExec(
       optionsJson = options.engineJson(RestApiCallExec.executorCount(sparkContext)),
       batchSize = options.arrowBatchSize,
       // Field names are the template's spelling of the columns: native looks them up by name.
-      inputSchema = StructType(options.columns.zip(referenced).map { case (name, attr) =>
-        StructField(name, attr.dataType, attr.nullable)
-      }),
+      // Columns beyond the templates' (the default body's) keep their own names.
+      inputSchema = StructType(
+        (options.columns ++ referenced.drop(options.columns.size).map(_.name))
+          .zip(referenced)
+          .map { case (name, attr) =>
+            StructField(name, attr.dataType, attr.nullable)
+          }),
       // Plain lists: plan-side Seqs may be lazy views over non-serialisable collections.
       inputProjection = referenced.toList,
       childOutput = child.output.toList,

@@ -22,7 +22,9 @@ final class RestOptions private (
     val values: Map[String, String],
     val redacted: Map[String, String],
     val columns: Seq[String],
-    inferredArrays: Boolean = false)
+    inferredArrays: Boolean = false,
+    val misplaced: Map[String, String] = Map.empty,
+    val allInputColumns: Boolean = false)
     extends Serializable {
 
   import RestOptions._
@@ -105,12 +107,23 @@ final class RestOptions private (
    */
   def withInferredSchema(inferred: StructType, arrays: Boolean): RestOptions = {
     val ddl = inferred.toDDL
-    new RestOptions(values + (Schema -> ddl), redacted + (Schema -> ddl), columns, arrays)
+    new RestOptions(
+      values + (Schema -> ddl),
+      redacted + (Schema -> ddl),
+      columns,
+      arrays,
+      misplaced,
+      allInputColumns)
   }
 
   /** These options without a schema or shape: the raw body, as inference samples it. */
   def rawForSampling: RestOptions =
-    new RestOptions(values -- ShapeOptions, redacted -- ShapeOptions, columns)
+    new RestOptions(
+      values -- ShapeOptions,
+      redacted -- ShapeOptions,
+      columns,
+      misplaced = misplaced,
+      allInputColumns = allInputColumns)
 
   /** `url=..., name=value, ...` with secrets redacted, url first, then by name. */
   def describe: String = {
@@ -120,6 +133,19 @@ final class RestOptions private (
   }
 
   override def toString: String = describe
+
+  /**
+   * Fails when an option given has no effect on `surface` (one of [[Surface]]), with the
+   * engine's message saying where it applies.
+   */
+  def checkSurface(surface: String): Unit =
+    misplaced.get(surface).foreach(m => throw new RestOptionException(m))
+
+  /** `includeInputs` (rwforest `includeInputsInOutput`): keep the input columns. */
+  def includeInputs: Boolean = !values.get(IncludeInputs).exists(_.trim.equalsIgnoreCase("false"))
+
+  /** `inputPartitions` (rwforest `partitions`): repartition the input rows first. */
+  def inputPartitions: Option[Int] = values.get(InputPartitions).map(_.trim.toInt)
 
   override def equals(other: Any): Boolean = other match {
     case o: RestOptions => values == o.values && shape == o.shape
@@ -146,9 +172,22 @@ object RestOptions {
   val DefaultSchemaSampleSize = 20
   val MaxSchemaSampleSize = 10000
   val DefaultArrayColumn = "results"
+  val IncludeInputs = "includeInputs"
+  val InputPartitions = "inputPartitions"
+
+  /** Where options apply (the engine's `option_surfaces`). */
+  object Surface {
+    val Enrichment = "enrichment"
+    val Input = "input"
+    val Paginated = "paginated"
+    val Stream = "stream"
+
+    /** A read without input before Spark tells whether it is paginated or a stream. */
+    val Source = "source"
+  }
 
   /** Read by the JVM alone; never part of the engine's options. */
-  private val JvmOnly = Set(InferSchema, SchemaSampleSize)
+  private val JvmOnly = Set(InferSchema, SchemaSampleSize, IncludeInputs, InputPartitions)
 
   /** What makes the result typed or shaped; a raw sample leaves them out. */
   private val ShapeOptions = JvmOnly ++ Set(Schema, Explode, ArrayColumn)
@@ -171,15 +210,24 @@ object RestOptions {
 
   /**
    * Validates `values` (which include `url`) with the native engine, then the options the JVM
-   * owns. Throws [[RestOptionException]] naming the bad option.
+   * owns. Throws [[RestOptionException]] naming the bad option. The result holds the options
+   * in their canonical names (aliases such as rwforest's `authType` replaced, `auth` implied
+   * by the credentials), as the engine returned them.
    */
   def analyze(values: Map[String, String]): RestOptions = {
     val answer = mapper.readTree(Native.methods.analyzeOptions(toJson(values)))
     val columns = Option(answer.get("columns")).toSeq.flatMap(_.elements().asScala).map(_.asText())
-    val redacted = Option(answer.get("redacted"))
+    def stringMap(key: String): Option[Map[String, String]] = Option(answer.get(key))
       .map(_.properties().asScala.map(e => e.getKey -> e.getValue.asText()).toMap)
+    val redacted = stringMap("redacted")
       .getOrElse(throw new NativeException(s"analyzeOptions returned no 'redacted' object"))
-    val options = new RestOptions(values, redacted, columns.distinct)
+    val canonical = stringMap("options").getOrElse(values)
+    val options = new RestOptions(
+      canonical,
+      redacted,
+      columns.distinct,
+      misplaced = stringMap("misplaced").getOrElse(Map.empty),
+      allInputColumns = Option(answer.get("all_input_columns")).exists(_.asBoolean(false)))
     checkResponseOptions(options)
     options
   }

@@ -22,6 +22,7 @@ private[sparkrest] object ApiReadPlan {
   def validate(config: SourceConfig): RestOptions = {
     config.streamingIntervalMillis // the only option the engine does not check
     val options = RestOptions.analyze(config.engineValues + (RestOptions.Url -> config.url))
+    options.checkSurface(RestOptions.Surface.Source)
     NativeSource.using(
       new SourceSpec(options.json, None, SQLConf.get.sessionLocalTimeZone),
       "check")(_ => ())

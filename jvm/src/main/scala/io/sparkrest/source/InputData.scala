@@ -27,9 +27,12 @@ private[sparkrest] object InputData {
         "option inputData must be a non-empty JSON array of objects, e.g. " +
           "[{\"customer_id\": 1}, {\"customer_id\": 2}]")
     }
-    // One string per row, so that a large array is split into rows by Spark, not by us.
+    // One string per row, so that a large array is split into rows by Spark, not by us. The
+    // schema is inferred here, from the parsed rows: inference by Spark would run a job.
     val rows = iterate(node).map(mapper.writeValueAsString).toSeq
-    spark.read.json(spark.createDataset(rows)(Encoders.STRING))
+    spark.read
+      .schema(InputDataSchema.infer(iterate(node)))
+      .json(spark.createDataset(rows)(Encoders.STRING))
   }
 
   private def iterate(node: JsonNode): Seq[JsonNode] = node.elements().asScala.toSeq

@@ -7,7 +7,7 @@ import org.apache.spark.sql.sources.{BaseRelation, TableScan}
 import org.apache.spark.sql.sparkrest.{Classic, PlanBridge}
 import org.apache.spark.sql.types.StructType
 
-import io.sparkrest.{RestApi, RestApiCall}
+import io.sparkrest.{RestApi, RestApiCall, RestOptions}
 
 /**
  * A `rest` read with input rows: the input (`input` view or `inputData` JSON) enriched by the
@@ -50,11 +50,16 @@ private[sparkrest] object InputRelation {
 
   def apply(spark: SparkSession, config: SourceConfig): InputRelation = {
     val session = PlanBridge.classicSession(spark)
+    // Every option is checked before the input is read: reading inputData runs a Spark job.
+    RestOptions
+      .analyze(config.engineValues + (RestOptions.Url -> config.url))
+      .checkSurface(RestOptions.Surface.Input)
     val input: DataFrame = config.input match {
       case Some(view) => session.table(view)
       case None => InputData.read(session, config.inputData.getOrElse(""))
     }
-    val enriched = RestApi.enrich(input, config.url, config.engineValues) match {
+    val enriched =
+      RestApi.enrich(input, config.url, config.engineValues, RestOptions.Surface.Input) match {
       case d: Classic.Dataset[Row @unchecked] => d
       case other => throw new IllegalStateException(s"not a classic Dataset: ${other.getClass}")
     }

@@ -11,7 +11,7 @@ import org.apache.spark.sql.connector.read.streaming.MicroBatchStream
 import org.apache.spark.sql.types.StructType
 import org.apache.spark.sql.util.CaseInsensitiveStringMap
 
-import io.sparkrest.RestOptionException
+import io.sparkrest.{RestOptionException, RestOptions}
 
 /**
  * The DataSource V2 table of a `rest` read without input: batch reads of the API's pages and
@@ -54,10 +54,15 @@ private[sparkrest] final class RestScan(plan: ApiReadPlan, tableSchema: StructTy
 
   override def description(): String = s"RestScan ${plan.options.describe}"
 
-  override def toBatch: Batch = new PagesBatch(plan.spec, plan.maxPartitions)
+  override def toBatch: Batch = {
+    plan.options.checkSurface(RestOptions.Surface.Paginated)
+    new PagesBatch(plan.spec, plan.maxPartitions)
+  }
 
-  override def toMicroBatchStream(checkpointLocation: String): MicroBatchStream =
+  override def toMicroBatchStream(checkpointLocation: String): MicroBatchStream = {
+    plan.options.checkSurface(RestOptions.Surface.Stream)
     new RestMicroBatchStream(plan.spec, plan.config)
+  }
 
   override def supportedCustomMetrics(): Array[CustomMetric] = SourceMetrics.supported
 }
