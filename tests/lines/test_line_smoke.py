@@ -21,7 +21,7 @@ import pytest
 from conftest import Sessions
 from native_logging import check_native_log_lines_follow_log4j
 
-from helpers import examples_jar, jar_under_test
+from helpers import examples_jar, jar_under_test, native_library
 from mockapi import MockApi
 from spark_rest import rest_api_call
 
@@ -131,9 +131,17 @@ def test_native_log_lines_follow_log4j(mock_api: MockApi) -> None:
     check_native_log_lines_follow_log4j(mock_api.url)
 
 
-def test_spark_submit_scala_program(mock_api: MockApi, tmp_path: Path) -> None:
+@pytest.mark.parametrize("library", ["embedded", "external"])
+def test_spark_submit_scala_program(mock_api: MockApi, tmp_path: Path, library: str) -> None:
+    """The line's jar with the library taken from it, then with the library given by
+    spark.rest.nativeLibrary; the JVM's own -Xlog:library output shows which was loaded."""
     import pyspark
 
+    external = native_library()
+    extra = ["--conf", f"spark.rest.nativeLibrary={external}"] if library == "external" else []
+    java_options = "-Xlog:library=info"
+    if library == "external":  # as test_enrich_scala.py: the driver reads it as a property too
+        java_options += f" -Dspark.rest.nativeLibrary={external}"
     home = Path(pyspark.__file__).resolve().parent
     env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_SUBMIT_ARGS", "SPARK_TESTING")}
     env["SPARK_HOME"] = str(home)
@@ -143,6 +151,9 @@ def test_spark_submit_scala_program(mock_api: MockApi, tmp_path: Path) -> None:
         "local[2]",
         "--conf",
         "spark.ui.enabled=false",
+        "--driver-java-options",
+        java_options,
+        *extra,
         "--jars",
         str(jar_under_test()),
         "--class",
@@ -159,6 +170,9 @@ def test_spark_submit_scala_program(mock_api: MockApi, tmp_path: Path) -> None:
         f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-6000:]}"
     )
     assert re.search(r"^ROWS 200$", result.stdout, re.MULTILINE), result.stdout[-3000:]
+    loaded = re.findall(r"Loaded library (\S*libspark_rest_native\S*?),? handle", result.stdout)
+    assert len(set(loaded)) == 1, loaded
+    assert (loaded[0] == str(external)) == (library == "external"), loaded
 
 
 # --- Spark Connect (4.x) ----------------------------------------------------------------
