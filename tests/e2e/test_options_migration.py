@@ -170,7 +170,7 @@ def test_rwforest_query_type_post_input_format_and_output(
 
     only_results = rest_read(
         spark,
-        url=f"{mock_api.url}/customers/{{customer_id}}",
+        url=f"{mock_api.url}/customers/{{customer_id}}?t=issue9-inputs",
         inputData='[{"customer_id": 4}]',
         includeInputsInOutput="N",
         jsonPath="$.address",
@@ -181,7 +181,9 @@ def test_rwforest_query_type_post_input_format_and_output(
     assert only_results.columns == ["city", "_status", "_error"]
     assert [tuple(r) for r in only_results.collect()] == [("city-4", 200, None)]
     spread = rest_api_call(
-        spark.range(0, 10, 1, 1), url=f"{mock_api.url}/customers/{{id}}", partitions=3
+        spark.range(0, 10, 1, 1),
+        url=f"{mock_api.url}/customers/{{id}}?t=issue9-partitions",
+        partitions=3,
     )
     assert spread.rdd.getNumPartitions() == 3
     assert spread.count() == 10

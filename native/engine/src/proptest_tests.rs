@@ -12,7 +12,10 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use proptest::prelude::*;
 
+use crate::batch_endpoint;
 use crate::decode::typed_result;
+use crate::input::InputColumns;
+use crate::options::BatchEndpoint;
 use crate::options::{EngineOptions, Secrets};
 use crate::outcome::Outcome;
 use crate::output::RowResult;
@@ -235,6 +238,35 @@ proptest! {
             if serde_json::from_slice::<serde_json::Value>(b).is_err() {
                 prop_assert!(errors.is_valid(i), "unparsable body without _error: {:?}", String::from_utf8_lossy(b));
             }
+        }
+    }
+
+    #[test]
+    fn batch_answers_of_any_shape_give_every_key_an_outcome(
+        body in body(),
+        result_key in proptest::option::of(Just("score".to_string())),
+        field in prop_oneof![Just("results"), Just(""), Just("nested")],
+    ) {
+        let batch = BatchEndpoint {
+            key_column: "id".into(),
+            url: "http://127.0.0.1/batch".into(),
+            request_size: 3,
+            body: r#"{"ids": {keys}}"#.into(),
+            results_field: crate::options::split_path(field),
+            result_key,
+        };
+        let input = InputColumns {
+            names: vec!["id".into()],
+            values: vec![(1..=4).map(|i| Some(i.to_string())).collect()],
+            json_literal: vec![true],
+            num_rows: 4,
+        };
+        let plan = batch_endpoint::plan(&input, 0, &batch);
+        let outcomes = vec![Outcome::from_response(200, body); plan.requests.len()];
+        let per_key = batch_endpoint::distribute(&plan, &outcomes, &batch);
+        prop_assert_eq!(per_key.len(), 4);
+        for outcome in per_key {
+            prop_assert!(outcome.is_success() || outcome.error.is_some());
         }
     }
 }

@@ -75,7 +75,7 @@ object RestApiCall {
     val referenced =
       if (!analyzed.allInputColumns) named
       else named ++ input.output.filterNot(a => named.exists(_.exprId == a.exprId))
-    checkSendable(referenced)
+    checkSendable(referenced, named.size)
     val options =
       if (!analyzed.inferSchema) analyzed
       else {
@@ -153,18 +153,26 @@ object RestApiCall {
   }
 
   // Fail now, not in a task, when a referenced column has a type Arrow cannot carry.
-  private def checkSendable(referenced: Seq[Attribute]): Unit = referenced.foreach { attr =>
-    try
-      ArrowBridge.checkSupported(
-        StructType(Seq(StructField(attr.name, attr.dataType))),
-        SQLConf.get.sessionLocalTimeZone)
-    catch {
-      case NonFatal(e) =>
-        throw new RestOptionException(
-          s"column `${attr.name}` of type ${attr.dataType.sql} cannot be used in a template: " +
-            e.getMessage)
+  // Columns after the first `named` are sent because every input column is (default body,
+  // queryType=querystring).
+  private def checkSendable(referenced: Seq[Attribute], named: Int): Unit =
+    referenced.zipWithIndex.foreach { case (attr, i) =>
+      try
+        ArrowBridge.checkSupported(
+          StructType(Seq(StructField(attr.name, attr.dataType))),
+          SQLConf.get.sessionLocalTimeZone)
+      catch {
+        case NonFatal(e) =>
+          val where =
+            if (i < named) "be used in a template"
+            else
+              "be sent as an input column (POST, PUT and PATCH without 'body', and " +
+                "queryType=querystring, send every input column: pick them with " +
+                "'bodyColumns' or drop this one first)"
+          throw new RestOptionException(
+            s"column `${attr.name}` of type ${attr.dataType.sql} cannot $where: " + e.getMessage)
+      }
     }
-  }
 
   // Duplicate names would make later references ambiguous and writes fail far from the cause.
   private def checkNoClash(result: StructType, child: LogicalPlan): Unit = {
