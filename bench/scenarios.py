@@ -161,7 +161,7 @@ def scenario(spark, title, mock_flags, approaches, rows, concurrency, ideal_requ
             ideal = requests_per_s / ideal_requests_per_s if ideal_requests_per_s else None
             results.append((name, n, seconds, n / seconds, ideal, stats))
     base = results[0][3]
-    for name, n, seconds, rate, ideal, stats in results:
+    for name, n, seconds, rate, ideal, _stats in results:
         shown = f"{ideal:>9.0%}" if ideal is not None else f"{'-':>9}"
         print(f"{name:<26}{n:>9}{seconds:>9.2f}{rate:>10.0f}{shown} {base / rate:>8.1f}x")
     first = results[0][5]
