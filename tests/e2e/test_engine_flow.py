@@ -96,8 +96,8 @@ def test_connections_stay_within_concurrency(spark: SparkSession) -> None:
 def test_a_cancelled_job_leaves_nothing_in_flight(spark: SparkSession) -> None:
     sc = spark.sparkContext
     with MockApi() as api:
-        # Every request would take 30 s.
-        slow = spark.range(0, 40, 1, 2).select(F.lit(30_000).alias("ms"))
+        # Every request would take 30 s (distinct URLs: no single-flight).
+        slow = spark.range(0, 40, 1, 2).select((F.col("id") + 30_000).alias("ms"))
         query = rest_api_call(
             slow, url=f"{api.url}/slow/{{ms}}", concurrency=4, request_timeout=120_000
         )

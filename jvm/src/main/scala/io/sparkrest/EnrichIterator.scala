@@ -6,7 +6,7 @@ import scala.util.control.NonFatal
 import org.apache.arrow.memory.BufferAllocator
 import org.slf4j.LoggerFactory
 
-import org.apache.spark.TaskContext
+import org.apache.spark.{TaskContext, TaskKilledException}
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.{Attribute, JoinedRow, UnsafeProjection}
 import org.apache.spark.sql.execution.metric.SQLMetric
@@ -119,7 +119,7 @@ private[sparkrest] final class EnrichIterator(
     while (taken.isEmpty) {
       if (context != null && context.isInterrupted()) {
         native.cancelStream(stream)
-        context.killTaskIfInterrupted()
+        throw new TaskKilledException("spark-rest: the task was killed while requests were in flight")
       }
       taken = bridge.receive { (outArray, outSchema) =>
         native.takeBatch(stream, EnrichIterator.WaitMillis, outArray, outSchema)
