@@ -139,6 +139,7 @@ demo: build
 
 bench: build
 	$(PY) bench/run.py
+	$(PY) bench/scenarios.py
 
 clean:
 	rm -rf dist build out target/release/*.so

@@ -26,6 +26,26 @@ pub struct KeyPlan {
 
 /// Groups the rows' keys (`input` holds the key column first) into requests.
 pub fn plan(input: &InputColumns, key_index: usize, batch: &BatchEndpoint) -> KeyPlan {
+    let (keys, rows) = distinct_keys(input, key_index, batch);
+    let literal = input.json_literal[key_index];
+    let requests = keys
+        .chunks(batch.request_size)
+        .map(|chunk| chunk_request(chunk, literal, batch))
+        .collect();
+    KeyPlan {
+        keys,
+        rows,
+        requests,
+    }
+}
+
+/// The distinct keys of a batch in first-seen order, and each row's key
+/// index or why it has none.
+pub fn distinct_keys(
+    input: &InputColumns,
+    key_index: usize,
+    batch: &BatchEndpoint,
+) -> (Vec<String>, Vec<Result<usize, String>>) {
     let mut keys: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let rows = (0..input.num_rows)
@@ -40,26 +60,27 @@ pub fn plan(input: &InputColumns, key_index: usize, batch: &BatchEndpoint) -> Ke
             })),
         })
         .collect();
-    let literal = input.json_literal[key_index];
-    let requests = keys
-        .chunks(batch.request_size)
-        .map(|chunk| {
-            let array: Vec<Value> = chunk.iter().map(|k| key_json(k, literal)).collect();
-            RequestSpec {
-                method: reqwest::Method::POST,
-                url: batch.url.clone(),
-                body: Some(
-                    batch
-                        .body
-                        .replace("{keys}", &Value::Array(array).to_string()),
-                ),
-            }
-        })
+    (keys, rows)
+}
+
+/// The request of one chunk of keys (`literal`: the key column is numeric).
+pub fn chunk_request<S: AsRef<str>>(
+    chunk: &[S],
+    literal: bool,
+    batch: &BatchEndpoint,
+) -> RequestSpec {
+    let array: Vec<Value> = chunk
+        .iter()
+        .map(|k| key_json(k.as_ref(), literal))
         .collect();
-    KeyPlan {
-        keys,
-        rows,
-        requests,
+    RequestSpec {
+        method: reqwest::Method::POST,
+        url: batch.url.clone(),
+        body: Some(
+            batch
+                .body
+                .replace("{keys}", &Value::Array(array).to_string()),
+        ),
     }
 }
 
@@ -82,7 +103,12 @@ pub fn distribute(plan: &KeyPlan, outcomes: &[Outcome], batch: &BatchEndpoint) -
     per_key
 }
 
-fn chunk_outcomes(keys: &[String], outcome: &Outcome, batch: &BatchEndpoint) -> Vec<Outcome> {
+/// One outcome per key of a chunk from the chunk request's outcome.
+pub fn chunk_outcomes<S: AsRef<str>>(
+    keys: &[S],
+    outcome: &Outcome,
+    batch: &BatchEndpoint,
+) -> Vec<Outcome> {
     let same_for_all = |o: Outcome| vec![o; keys.len()];
     if !outcome.is_success() {
         return same_for_all(outcome.clone());
@@ -122,7 +148,9 @@ fn chunk_outcomes(keys: &[String], outcome: &Outcome, batch: &BatchEndpoint) -> 
                 .iter()
                 .filter_map(|r| Some((json_path::scalar_text(r.get(field)?)?, r)))
                 .collect();
-            keys.iter().map(|k| by_key.get(k).copied()).collect()
+            keys.iter()
+                .map(|k| by_key.get(k.as_ref()).copied())
+                .collect()
         }
         None => keys
             .iter()
@@ -139,7 +167,10 @@ fn chunk_outcomes(keys: &[String], outcome: &Outcome, batch: &BatchEndpoint) -> 
                 ..Outcome::failed("")
             }
             .succeeded(),
-            None => failed(format!("key '{key}' is missing from the batch response")),
+            None => failed(format!(
+                "key '{}' is missing from the batch response",
+                key.as_ref()
+            )),
         })
         .collect()
 }

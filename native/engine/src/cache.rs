@@ -103,6 +103,24 @@ impl ResponseCache {
             .collect()
     }
 
+    /// The cached outcome of one request; counts the hit in `counters`.
+    pub fn lookup_one(&self, spec: &RequestSpec, counters: &Counters) -> Option<Outcome> {
+        self.lookup(std::slice::from_ref(spec), counters)
+            .pop()
+            .flatten()
+    }
+
+    /// Keeps one sent request's outcome if it is cacheable.
+    pub fn store_one(&self, spec: &RequestSpec, outcome: &Outcome) {
+        if outcome.status.is_some_and(|s| self.cacheable(s)) {
+            self.store(
+                std::slice::from_ref(spec),
+                std::slice::from_ref(outcome),
+                &[true],
+            );
+        }
+    }
+
     fn read_disk(&self, spec: &RequestSpec) -> Option<Arc<Entry>> {
         let entry = Arc::new(self.disk.as_ref()?.get(&self.digest(spec))?);
         self.memory.insert(spec.clone(), Arc::clone(&entry));

@@ -4,15 +4,19 @@
 
 pub mod analyze;
 pub mod attempt;
+pub mod batch_accumulator;
 pub mod batch_endpoint;
+pub mod batch_result;
 pub mod cache;
 pub mod circuit;
 pub mod client;
+pub mod concurrency_permits;
 pub mod decode;
 pub mod disk_cache;
 pub mod engine;
 pub mod error;
 pub mod explode;
+pub mod first_page;
 pub mod input;
 pub mod json_path;
 pub mod latency;
@@ -38,8 +42,10 @@ pub mod retry_storm;
 pub mod row_json;
 pub mod runtime;
 pub mod sender;
+pub mod single_flight;
 pub mod source;
 pub mod source_options;
+pub mod task_stream;
 pub mod template;
 pub mod transport;
 
@@ -58,6 +64,8 @@ mod proptest_tests;
 #[cfg(test)]
 mod source_tests;
 #[cfg(test)]
+mod task_stream_tests;
+#[cfg(test)]
 mod test_log;
 #[cfg(test)]
 mod test_support;
@@ -67,3 +75,4 @@ mod tls_tests;
 pub use engine::Engine;
 pub use error::{EngineError, Result};
 pub use metrics::BatchMetrics;
+pub use task_stream::TaskStream;

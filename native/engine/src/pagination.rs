@@ -36,6 +36,10 @@ pub struct PageState {
     /// Pages this partition has read, for `maxPages`.
     #[serde(default)]
     pub pages_read: u64,
+    /// The page the driver already read while planning, handed to the
+    /// partition that starts there so no page is requested twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetched: Option<crate::first_page::Prefetched>,
 }
 
 impl PageState {
@@ -44,6 +48,7 @@ impl PageState {
             step: Step::First,
             end: None,
             pages_read: 0,
+            prefetched: None,
         }
     }
 }
@@ -150,6 +155,7 @@ pub fn next_state(
         step,
         end: state.end,
         pages_read,
+        prefetched: None,
     })
 }
 
@@ -212,6 +218,7 @@ pub fn split(totals: Totals, o: &SourceOptions, partitions: u64) -> Option<Vec<P
             },
             end: Some(o.start_page + last * stride),
             pages_read: 0,
+            prefetched: None,
         })
         .collect();
     Some(states)
@@ -262,6 +269,7 @@ mod tests {
             step: Step::At { position: 3 },
             end: None,
             pages_read: 0,
+            prefetched: None,
         };
         let url = page_url("http://h/items?page=9&x=1", &state, &o).unwrap();
         assert_eq!(url, "http://h/items?x=1&page=3&per_page=50");

@@ -3,15 +3,14 @@
 //! OAuth2 token when configured, retried with exponential backoff and full
 //! jitter, with `Retry-After` honoured and the body size bounded.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
-use tokio::sync::Semaphore;
 
 use crate::attempt::{self, Attempt};
 use crate::circuit::{host_of, CircuitBreaker, Verdict};
+use crate::concurrency_permits::ConcurrencyPermits;
 use crate::metrics::Counters;
 use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
@@ -21,7 +20,7 @@ use crate::request::RequestSpec;
 /// Everything needed to send requests; shared by all tasks of an engine.
 pub struct Sender {
     client: reqwest::Client,
-    in_flight: Arc<Semaphore>,
+    in_flight: ConcurrencyPermits,
     limiter: Option<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -41,10 +40,15 @@ struct Finished {
 }
 
 impl Sender {
+    /// The engine's concurrency slots (shared by every task of the engine).
+    pub fn permits(&self) -> &ConcurrencyPermits {
+        &self.in_flight
+    }
+
     pub fn new(client: reqwest::Client, oauth: Option<OAuth2>, options: &EngineOptions) -> Sender {
         Sender {
             client,
-            in_flight: Arc::new(Semaphore::new(options.concurrency)),
+            in_flight: ConcurrencyPermits::new(options.concurrency),
             limiter: rate_limiter(options.rate_limit, options.rate_limit_burst),
             retry: options.retry.clone(),
             max_response_bytes: options.max_response_bytes,
@@ -156,7 +160,7 @@ impl Sender {
         }
         // The permit bounds requests in flight for the whole engine, i.e.
         // for every task of this executor with these options.
-        let Ok(_permit) = self.in_flight.acquire().await else {
+        let Some(permit) = self.in_flight.acquire().await else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
         // Taken after the waits above, so the token's refresh margin need
@@ -181,6 +185,13 @@ impl Sender {
             request = request.body(body.clone());
         }
         let result = attempt::read(request, self.max_response_bytes, self.request_timeout).await;
+        // The slot is freed only once the connection is back in the pool:
+        // hyper returns it from a task of its own, woken when the body ends.
+        // A request that took the slot earlier would find no idle
+        // connection and open one more (that is how 256 slots once made 495
+        // connections). A few yields let that task run first.
+        crate::concurrency_permits::let_connection_return().await;
+        drop(permit);
         counters.record_latency(started.elapsed().as_nanos() as u64);
         if let Attempt::Response { body, .. } = &result {
             Counters::add(&counters.bytes_received, body.len() as u64);

@@ -68,13 +68,17 @@ impl Source {
     /// when the API reports a total; else one sequential reader.
     pub fn plan_pages(&self, max_partitions: u64) -> Result<Vec<PageState>> {
         let first = PageState::first();
-        let (body, _, _) = self.get(
+        let (body, link, url) = self.get(
             &pagination::page_url(&self.engine.options().url, &first, &self.options)
                 .map_err(EngineError::Internal)?,
             &Counters::default(),
         )?;
         let totals = pagination::totals(&body, &self.options);
-        Ok(pagination::split(totals, &self.options, max_partitions).unwrap_or_else(|| vec![first]))
+        let mut states =
+            pagination::split(totals, &self.options, max_partitions).unwrap_or_else(|| vec![first]);
+        let page = crate::first_page::Prefetched { body, link, url };
+        crate::first_page::hand_over(&mut states, page, self.options.start_page);
+        Ok(states)
     }
 
     /// Reads the page at `state`.
@@ -83,7 +87,14 @@ impl Source {
         let counters = Counters::default();
         let url = pagination::page_url(&self.engine.options().url, state, &self.options)
             .map_err(EngineError::Internal)?;
-        let (body, link, url) = self.get(&url, &counters)?;
+        let (body, link, url) = match &state.prefetched {
+            Some(page) => {
+                // Requested by the driver on this partition's behalf.
+                Counters::add(&counters.requests, 1);
+                (page.body.clone(), page.link.clone(), page.url.clone())
+            }
+            None => self.get(&url, &counters)?,
+        };
         let found =
             json_path::records(&body, self.data_field()).map_err(EngineError::RequestFailed)?;
         let next = pagination::next_state(

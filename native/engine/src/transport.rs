@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::oauth::OAuth2;
 use crate::options::EngineOptions;
 use crate::sender::Sender;
+use crate::single_flight::SingleFlight;
 
 /// Options that only change how a response is decoded.
 const READ_ONLY_OPTIONS: &[&str] = &[
@@ -27,6 +28,8 @@ pub struct Transport {
     pub sender: Sender,
     /// None when `cache=false`.
     pub cache: Option<ResponseCache>,
+    /// Identical requests in flight at once are sent once.
+    pub single_flight: SingleFlight,
 }
 
 impl Transport {
@@ -35,6 +38,7 @@ impl Transport {
         Ok(Transport {
             sender: Sender::new(client, OAuth2::from_options(options)?, options),
             cache: ResponseCache::new(options),
+            single_flight: SingleFlight::default(),
         })
     }
 }

@@ -15,3 +15,4 @@ pub mod jvm_methods;
 pub mod logging;
 pub mod native_methods;
 pub mod source_methods;
+pub mod stream_methods;

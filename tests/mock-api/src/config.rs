@@ -14,6 +14,9 @@ pub struct Config {
     pub latency_ms: u64,
     /// Extra uniform random delay in `0..=jitter_ms` on top of `latency_ms`.
     pub jitter_ms: u64,
+    /// Fraction (0..=1) of data requests answered `straggler_ms` later.
+    pub straggler_rate: f64,
+    pub straggler_ms: u64,
     /// Fraction (0..=1) of data requests answered with `fail_status`.
     pub fail_rate: f64,
     /// Status of injected failures.
@@ -48,6 +51,8 @@ impl Default for Config {
             port: 0,
             latency_ms: 0,
             jitter_ms: 0,
+            straggler_rate: 0.0,
+            straggler_ms: 500,
             fail_rate: 0.0,
             fail_status: 503,
             limit_rps: 0,
@@ -74,6 +79,8 @@ With --tls, first prints `CA <path>`: a PEM file of its self-signed certificate.
   --port N                  port to bind, 0 = any free port (default 0)
   --latency-ms N            fixed delay of every data request (default 0)
   --jitter-ms N             extra random delay 0..=N ms (default 0)
+  --straggler-rate F        fraction 0..1 of data requests answered --straggler-ms later (default 0)
+  --straggler-ms N          extra delay of stragglers (default 500)
   --fail-rate F             fraction 0..1 of data requests that fail (default 0)
   --fail-status N           status of injected failures (default 503)
   --limit-rps N             data requests per wall-clock second, rest get 429 (default 0 = off)
@@ -112,6 +119,8 @@ impl Config {
                 "--port" => config.port = number(&flag, &value()?)?,
                 "--latency-ms" => config.latency_ms = number(&flag, &value()?)?,
                 "--jitter-ms" => config.jitter_ms = number(&flag, &value()?)?,
+                "--straggler-rate" => config.straggler_rate = number(&flag, &value()?)?,
+                "--straggler-ms" => config.straggler_ms = number(&flag, &value()?)?,
                 "--fail-rate" => config.fail_rate = number(&flag, &value()?)?,
                 "--fail-status" => config.fail_status = number(&flag, &value()?)?,
                 "--limit-rps" => config.limit_rps = number(&flag, &value()?)?,
@@ -148,6 +157,12 @@ impl Config {
             return Err(format!(
                 "--fail-rate must be within 0..1, got {}",
                 self.fail_rate
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.straggler_rate) {
+            return Err(format!(
+                "--straggler-rate must be within 0..1, got {}",
+                self.straggler_rate
             ));
         }
         if !(100..=599).contains(&self.fail_status) {

@@ -91,7 +91,8 @@ pub async fn inject(State(app): State<Shared>, request: Request, next: Next) -> 
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
-    let delay = app.faults.delay(config.latency_ms, config.jitter_ms);
+    let delay = app.faults.delay(config.latency_ms, config.jitter_ms)
+        + crate::stragglers::extra_delay(config, &mut *app.faults.rng());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

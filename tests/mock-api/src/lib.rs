@@ -10,6 +10,7 @@ mod bare_batch;
 mod clock;
 mod compressed;
 mod config;
+mod connections;
 mod customers;
 mod encoding;
 mod events;
@@ -22,6 +23,7 @@ mod reply;
 mod routes;
 mod state;
 mod stats;
+mod stragglers;
 #[cfg(test)]
 mod testutil;
 mod tls;
@@ -77,7 +79,8 @@ impl MockServer {
             }
             None => {
                 let recorder = Arc::clone(&state.stats);
-                let listener = listener.tap_io(move |_| recorder.add_connection());
+                let counting = connections::CountingListener::new(listener, Arc::clone(&recorder));
+                let listener = counting.tap_io(move |_| recorder.add_connection());
                 spawn_server(listener, app, signal);
             }
         }

@@ -44,6 +44,12 @@ pub struct Stats {
     /// TCP connections accepted (all of them, control endpoints and failed
     /// TLS handshakes included): with keep-alive, far fewer than requests.
     pub connections: u64,
+    /// Plain-TCP connections open now, and the most open at once (since
+    /// the last reset): an engine must keep these within `concurrency`.
+    #[serde(default)]
+    pub open_connections: u64,
+    #[serde(default)]
+    pub max_open_connections: u64,
     /// Data requests that came over HTTP/2 (the rest were HTTP/1.x).
     pub http2_requests: u64,
     /// `/compressed` responses by content coding (`"gzip"`, `"br"`,
@@ -88,9 +94,12 @@ impl Recorder {
     pub fn reset(&self) {
         let mut inner = self.lock();
         let in_flight = inner.stats.in_flight;
+        let open = inner.stats.open_connections;
         *inner = Inner::default();
         inner.stats.in_flight = in_flight;
         inner.stats.max_in_flight = in_flight;
+        inner.stats.open_connections = open;
+        inner.stats.max_open_connections = open;
     }
 
     pub fn add_batch_keys(&self, keys: u64) {
@@ -103,6 +112,18 @@ impl Recorder {
 
     pub fn add_connection(&self) {
         self.lock().stats.connections += 1;
+    }
+
+    pub fn open_connection(&self) {
+        let mut inner = self.lock();
+        let stats = &mut inner.stats;
+        stats.open_connections += 1;
+        stats.max_open_connections = stats.max_open_connections.max(stats.open_connections);
+    }
+
+    pub fn close_connection(&self) {
+        let mut inner = self.lock();
+        inner.stats.open_connections = inner.stats.open_connections.saturating_sub(1);
     }
 
     pub fn add_encoding(&self, encoding: &str) {

@@ -6,7 +6,7 @@ import scala.util.control.NonFatal
 import org.apache.arrow.memory.BufferAllocator
 import org.slf4j.LoggerFactory
 
-import org.apache.spark.TaskContext
+import org.apache.spark.{TaskContext, TaskKilledException}
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.{Attribute, JoinedRow, UnsafeProjection}
 import org.apache.spark.sql.execution.metric.SQLMetric
@@ -14,11 +14,18 @@ import org.apache.spark.sql.sparkrest.{ArrowBridge, ResultBatch}
 import org.apache.spark.sql.types.{DataType, StructType}
 
 /**
- * Enriches one partition: buffers up to `batchSize` input rows, sends their referenced columns
- * to the engine as one Arrow batch, and emits each input row joined with its result row, in
- * order. With `explode=true` the engine returns one result row per array element, each naming
- * its input row (`_row`, ascending), so an input row may come out several times. Memory is
- * bounded by one batch (its input rows plus its result).
+ * Enriches one partition as a continuous flow (DESIGN section 1): input rows are cut into Arrow
+ * batches of `batchSize` rows and submitted to the task's native stream, up to
+ * [[EnrichIterator.QueueDepth]] batches ahead, so the requests of consecutive batches are in
+ * flight together; results come back in input order, a batch as soon as all its requests are
+ * done, and each input row is emitted joined with its result row. With `explode=true` the engine
+ * returns one result row per array element, each naming its input row (`_row`, ascending), so an
+ * input row may come out several times. Memory is bounded by the queued batches (their input
+ * rows) plus one result.
+ *
+ * While it waits for a result the task thread wakes every [[EnrichIterator.WaitMillis]] ms to
+ * check whether Spark killed the task; if so it cancels the stream (every in-flight and queued
+ * request) and throws Spark's TaskKilledException.
  *
  * Native resources (engine handle, Arrow allocator) are created on the first batch, so empty
  * partitions cost nothing, and released when the task completes, whether it succeeds or not.
@@ -37,7 +44,9 @@ private[sparkrest] final class EnrichIterator(
   private val joined = new JoinedRow
   private val numOutputRows = metrics(RestMetrics.OutputRows)
 
-  private val pending = new ArrayBuffer[InternalRow](spec.batchSize)
+  // Input rows of the submitted batches, oldest first; `pending` holds the current result's.
+  private val submitted = new java.util.ArrayDeque[ArrayBuffer[InternalRow]]()
+  private var pending = new ArrayBuffer[InternalRow](0)
   private var position = 0 // the next result row
   private var result: ResultBatch = _
   private var resultRows = 0
@@ -47,6 +56,7 @@ private[sparkrest] final class EnrichIterator(
   private var allocator: BufferAllocator = _
   private var bridge: ArrowBridge = _
   private var engine = 0L
+  private var stream = 0L
   private var opened = false // at most once, even when opening fails half-way
   private var closed = false
 
@@ -70,28 +80,52 @@ private[sparkrest] final class EnrichIterator(
 
   private def nextBatch(): Boolean = {
     closeResult()
-    pending.clear()
+    pending = new ArrayBuffer[InternalRow](0)
     position = 0
     resultRows = 0
     inputIndex = null
-    if (closed || !input.hasNext) return false
-    open()
-    while (pending.length < spec.batchSize && input.hasNext) {
-      // The child reuses its row objects; we hold the rows until the batch is emitted.
-      val row = input.next().copy()
-      pending += row
-      bridge.write(toReferenced(row))
-    }
-    val native = Native.methods
-    val (metricsJson, batch) = bridge.exchange { (inArray, inSchema, outArray, outSchema) =>
-      native.enrich(engine, inArray, inSchema, outArray, outSchema)
-    }
+    if (closed) return false
+    while (submitted.size() < EnrichIterator.QueueDepth && input.hasNext) submitBatch()
+    if (submitted.isEmpty()) return false
+    val (metricsJson, batch) = takeOldest()
+    pending = submitted.poll()
     result = batch
     checkResult(batch)
     resultRows = batch.numRows
     if (spec.exploded) inputIndex = rowIndex(batch)
     RestMetrics.add(metrics, EnrichMetrics.parse(metricsJson))
     true
+  }
+
+  private def submitBatch(): Unit = {
+    open()
+    val rows = new ArrayBuffer[InternalRow](spec.batchSize)
+    while (rows.length < spec.batchSize && input.hasNext) {
+      // The child reuses its row objects; we hold the rows until the batch is emitted.
+      val row = input.next().copy()
+      rows += row
+      bridge.write(toReferenced(row))
+    }
+    val native = Native.methods
+    bridge.submit((inArray, inSchema) => native.submitBatch(stream, inArray, inSchema))
+    submitted.add(rows)
+  }
+
+  // Waits in short slices so a killed task is noticed within a second even while its requests
+  // hang: the stream is cancelled at once and Spark's own TaskKilledException thrown.
+  private def takeOldest(): (String, ResultBatch) = {
+    val native = Native.methods
+    var taken: Option[(String, ResultBatch)] = None
+    while (taken.isEmpty) {
+      if (context != null && context.isInterrupted()) {
+        native.cancelStream(stream)
+        throw new TaskKilledException("spark-rest: the task was killed while requests were in flight")
+      }
+      taken = bridge.receive { (outArray, outSchema) =>
+        native.takeBatch(stream, EnrichIterator.WaitMillis, outArray, outSchema)
+      }
+    }
+    taken.get
   }
 
   // Every input row must have at least one result row, in order: `_row` starts at 0, never
@@ -126,8 +160,7 @@ private[sparkrest] final class EnrichIterator(
         }
       case None => native.createEngine(spec.optionsJson, 0L)
     }
-    // TODO(cancel): when the task is killed, cancel the in-flight batch in the engine (needs a
-    // native cancel entry point); today the batch finishes within its timeouts.
+    stream = native.openStream(engine)
   }
 
   // The JoinedRow projection reads result columns by position and type: a mismatch would read
@@ -158,7 +191,10 @@ private[sparkrest] final class EnrichIterator(
   private def close(taskFailed: Boolean): Unit = if (!closed) {
     closed = true
     pending.clear()
+    submitted.clear()
     val steps: Seq[(String, () => Unit)] = Seq(
+      // Closing the stream cancels its requests still in flight or queued (a killed task).
+      "request stream" -> (() => if (stream != 0L) Native.methods.closeStream(stream)),
       "result batch" -> (() => closeResult()),
       "Arrow bridge" -> (() => if (bridge != null) bridge.close()),
       "Arrow allocator" -> (() => if (allocator != null) allocator.close()),
@@ -185,6 +221,12 @@ private[sparkrest] final class EnrichIterator(
 
 private[sparkrest] object EnrichIterator {
   private val log = LoggerFactory.getLogger(classOf[EnrichIterator])
+
+  /** Batches a task keeps submitted ahead (the one being taken included). */
+  val QueueDepth = 4
+
+  /** How long one native wait for a result lasts before the task checks for a kill. */
+  val WaitMillis = 100L
 
   /**
    * Everything a task needs, computed on the driver. `engineFields` are the result fields the

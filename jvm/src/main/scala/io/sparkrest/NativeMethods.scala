@@ -40,6 +40,34 @@ private[sparkrest] class NativeMethods {
 
   @native def releaseEngine(handle: Long): Unit
 
+  // --- A task's continuous flow (see EnrichIterator) ---------------------------------------
+
+  /** Opens a task's stream on an engine handle; close it with [[closeStream]]. */
+  @native def openStream(engineHandle: Long): Long
+
+  /**
+   * Plans the exported input batch's requests and starts sending them; returns at once. The
+   * input structs are moved out and released by native before returning.
+   */
+  @native def submitBatch(stream: Long, inArrayAddr: Long, inSchemaAddr: Long): Unit
+
+  /**
+   * The oldest submitted batch's result (as `enrich` returns it) once all its requests are
+   * done: fills the out structs and returns the metrics JSON. Returns null, leaving the out
+   * structs empty, when nothing finished within `waitMillis` (or nothing is queued).
+   */
+  @native def takeBatch(
+      stream: Long,
+      waitMillis: Long,
+      outArrayAddr: Long,
+      outSchemaAddr: Long): String
+
+  /** Aborts every request of the stream at once; safe from any thread. */
+  @native def cancelStream(stream: Long): Unit
+
+  /** Frees the stream (cancelling what is still in flight). */
+  @native def closeStream(stream: Long): Unit
+
   /** Cumulative metrics of the engine, same JSON keys as `enrich`. */
   @native def engineMetrics(handle: Long): String
 

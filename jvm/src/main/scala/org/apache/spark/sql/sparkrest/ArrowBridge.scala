@@ -70,6 +70,37 @@ final class ArrowBridge(val schema: StructType, timeZoneId: String, allocator: B
     }
   }
 
+  /**
+   * Exports the rows written so far and calls `call(inArray, inSchema)`, which may move the
+   * structs out; whatever it leaves is released here. The writer is reset in every case.
+   */
+  def submit[T](call: (Long, Long) => T): T = {
+    writer.finish()
+    val in = new CStructs(allocator)
+    try {
+      Data.exportVectorSchemaRoot(allocator, root, null, in.array, in.schema)
+      call(in.array.memoryAddress(), in.schema.memoryAddress())
+    } finally {
+      try in.free()
+      finally {
+        writer.reset()
+        rows = 0
+      }
+    }
+  }
+
+  /**
+   * Calls `call(outArray, outSchema)`; when it returns non-null, imports what it wrote into the
+   * structs. The caller closes the result.
+   */
+  def receive[T <: AnyRef](call: (Long, Long) => T): Option[(T, ResultBatch)] = {
+    val out = new CStructs(allocator)
+    try {
+      val value = call(out.array.memoryAddress(), out.schema.memoryAddress())
+      if (value == null) None else Some((value, out.importBatch()))
+    } finally out.free()
+  }
+
   override def close(): Unit = root.close()
 }
 
