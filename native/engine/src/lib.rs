@@ -2,17 +2,20 @@
 //! batches of input columns into Arrow batches of HTTP results. The `jni`
 //! crate exposes it to the JVM and through a C ABI.
 
+pub mod adaptive_limit;
 pub mod analyze;
 pub mod attempt;
 pub mod batch_endpoint;
 pub mod cache;
 pub mod circuit;
 pub mod client;
+pub mod concurrency;
 pub mod decode;
 pub mod disk_cache;
 pub mod engine;
 pub mod error;
 pub mod explode;
+pub mod host_limits;
 pub mod input;
 pub mod json_path;
 pub mod latency;
@@ -24,6 +27,8 @@ pub mod options;
 pub mod outcome;
 pub mod output;
 pub mod pagination;
+pub mod rate_gate;
+pub mod rate_headers;
 pub mod records;
 pub mod registry;
 pub mod request;
@@ -33,8 +38,11 @@ pub mod sender;
 pub mod source;
 pub mod source_options;
 pub mod template;
+pub mod throughput_options;
 pub mod transport;
 
+#[cfg(test)]
+mod adaptive_tests;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]

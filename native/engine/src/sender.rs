@@ -3,25 +3,28 @@
 //! OAuth2 token when configured, retried with exponential backoff and full
 //! jitter, with `Retry-After` honoured and the body size bounded.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
-use tokio::sync::Semaphore;
 
 use crate::attempt::{self, Attempt};
 use crate::circuit::{host_of, CircuitBreaker, Verdict};
+use crate::host_limits::InFlight;
 use crate::metrics::Counters;
 use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
 use crate::outcome::Outcome;
+use crate::rate_gate::RateGate;
 use crate::request::RequestSpec;
 
 /// Everything needed to send requests; shared by all tasks of an engine.
 pub struct Sender {
     client: reqwest::Client,
-    in_flight: Arc<Semaphore>,
+    /// Fixed `concurrency`, or adaptive per host with `concurrency=auto`.
+    in_flight: InFlight,
+    /// Per-host pacing by rate-limit headers (`honorRateLimitHeaders`).
+    gate: Option<RateGate>,
     limiter: Option<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -42,7 +45,11 @@ impl Sender {
     pub fn new(client: reqwest::Client, oauth: Option<OAuth2>, options: &EngineOptions) -> Sender {
         Sender {
             client,
-            in_flight: Arc::new(Semaphore::new(options.concurrency)),
+            in_flight: InFlight::new(&options.throughput.concurrency),
+            gate: options
+                .throughput
+                .honor_rate_limit_headers
+                .then(RateGate::default),
             limiter: rate_limiter(options.rate_limit, options.rate_limit_burst),
             retry: options.retry.clone(),
             max_response_bytes: options.max_response_bytes,
@@ -108,6 +115,7 @@ impl Sender {
                     body,
                     retry_after,
                     link,
+                    ..
                 } => {
                     let verdict = if status == 429 || status >= 500 {
                         Verdict::Failure
@@ -151,11 +159,22 @@ impl Sender {
                 waited.elapsed().as_nanos() as u64,
             );
         }
-        // The permit bounds requests in flight for the whole engine, i.e.
-        // for every task of this executor with these options.
-        let Ok(_permit) = self.in_flight.acquire().await else {
+        // The server's own word first: wait while its budget is used up.
+        let host = self.gate.as_ref().map(|_| host_of(&spec.url));
+        let ticket = match (&self.gate, &host) {
+            (Some(gate), Some(host)) => {
+                let (ticket, waited) = gate.admit(host).await;
+                Counters::add(&counters.throttled_nanos, waited.as_nanos() as u64);
+                Some(ticket)
+            }
+            _ => None,
+        };
+        // The slot bounds requests in flight for the whole engine (every
+        // task of this executor with these options), per host when adaptive.
+        let Some(slot) = self.in_flight.acquire(&spec.url).await else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
+        counters.record_limits(slot.limits());
         // Taken after the waits above, so the token's refresh margin need
         // not cover time spent queueing.
         let bearer = match &self.oauth {
@@ -178,6 +197,10 @@ impl Sender {
         }
         let result = attempt::read(request, self.max_response_bytes, self.request_timeout).await;
         counters.record_latency(started.elapsed().as_nanos() as u64);
+        slot.finish(&result);
+        if let (Some(gate), Some(host), Some(ticket)) = (&self.gate, &host, ticket) {
+            crate::rate_gate::observe_attempt(gate, host, ticket, &result);
+        }
         if let Attempt::Response { body, .. } = &result {
             Counters::add(&counters.bytes_received, body.len() as u64);
         }

@@ -23,6 +23,7 @@ mod state;
 mod stats;
 #[cfg(test)]
 mod testutil;
+mod throttle;
 mod tls;
 
 use std::fmt::Debug;

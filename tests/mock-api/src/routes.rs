@@ -8,7 +8,9 @@ use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::Shared;
-use crate::{compressed, customers, events, faults, misc, oauth, pagination, reply, stats};
+use crate::{
+    compressed, customers, events, faults, misc, oauth, pagination, reply, stats, throttle,
+};
 
 pub fn router(state: Shared) -> Router {
     let data = Router::new()
@@ -33,6 +35,11 @@ pub fn router(state: Shared) -> Router {
         .route("/retry-after/{secs}", get(misc::retry_after))
         .route("/retry-after-date", get(misc::retry_after_date))
         .route("/flaky/{id}", get(misc::flaky))
+        .route("/capacity/{slots}/{ms}/{id}", get(throttle::capacity))
+        .route(
+            "/ratelimited/{rps}/{style}/{id}",
+            get(throttle::rate_limited),
+        )
         // The last layer added runs first: stats see every request, including
         // the ones the fault layer rejects.
         .layer(from_fn_with_state(Arc::clone(&state), faults::inject))
