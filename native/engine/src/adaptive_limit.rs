@@ -14,7 +14,8 @@
 //!   about 1.5-1.7x no-load: the server is saturated, its queue is short.
 //! - **Multiplicative decrease** (AIMD): a drop (429, 503, timeout,
 //!   connection failure) cuts the limit to `BACKOFF` of itself, at most
-//!   once per window, since one overload answers many requests at once.
+//!   once per two no-load round trips, since one overload answers many
+//!   requests at once.
 //!
 //! The no-load latency is the minimum of the last two windows of
 //! `NO_LOAD_PERIOD`, so a server that becomes slower for good is learned
@@ -56,8 +57,8 @@ pub struct AdaptiveLimit {
     slow_start: bool,
     no_load: NoLoad,
     window: Window,
-    /// The window in which the last drop cut the limit.
-    last_cut_window: u64,
+    /// When a drop last cut the limit.
+    last_cut: Option<Instant>,
 }
 
 impl AdaptiveLimit {
@@ -72,8 +73,8 @@ impl AdaptiveLimit {
             peak: min as usize,
             slow_start: true,
             no_load: NoLoad::new(now),
-            window: Window::new(now, 0),
-            last_cut_window: u64::MAX,
+            window: Window::new(now),
+            last_cut: None,
         }
     }
 
@@ -92,11 +93,17 @@ impl AdaptiveLimit {
         let before = self.limit();
         match sample {
             Sample::Dropped => {
-                if self.last_cut_window != self.window.number {
-                    self.last_cut_window = self.window.number;
+                // The answers to one overload arrive within about a round
+                // trip: they are one signal, not many.
+                let round_trip = (self.no_load.get() * 2).max(Duration::from_millis(1));
+                if self
+                    .last_cut
+                    .is_none_or(|at| now.duration_since(at) >= round_trip)
+                {
+                    self.last_cut = Some(now);
                     self.slow_start = false;
                     self.set(self.limit * BACKOFF);
-                    self.window = Window::new(now, self.window.number + 1);
+                    self.window = Window::new(now);
                 }
             }
             Sample::Answered { latency, in_flight } => {
@@ -107,7 +114,7 @@ impl AdaptiveLimit {
                 let enough = self.window.count >= MIN_WINDOW_SAMPLES.max(self.limit() as u32 / 4);
                 if long_enough && enough {
                     self.close_window(no_load);
-                    self.window = Window::new(now, self.window.number + 1);
+                    self.window = Window::new(now);
                 }
             }
         }
@@ -146,7 +153,6 @@ impl AdaptiveLimit {
 /// in flight while they were sent.
 #[derive(Debug)]
 struct Window {
-    number: u64,
     started: Instant,
     count: u32,
     sum: Duration,
@@ -154,9 +160,8 @@ struct Window {
 }
 
 impl Window {
-    fn new(started: Instant, number: u64) -> Window {
+    fn new(started: Instant) -> Window {
         Window {
-            number,
             started,
             count: 0,
             sum: Duration::ZERO,

@@ -65,7 +65,7 @@ fn grows_no_further_than_the_maximum_on_an_unbounded_server() {
 }
 
 #[test]
-fn drops_cut_the_limit_once_per_window_and_never_below_the_minimum() {
+fn drops_cut_the_limit_once_per_round_trip_and_never_below_the_minimum() {
     let mut now = Instant::now();
     let mut limit = AdaptiveLimit::new(4, 512, now);
     run_against_capacity(
@@ -83,7 +83,9 @@ fn drops_cut_the_limit_once_per_window_and_never_below_the_minimum() {
     for _ in 0..20 {
         assert_eq!(limit.on_sample(Sample::Dropped, now), None);
     }
-    // Persistent drops, window after window, bring it down to the minimum.
+    now += Duration::from_millis(10);
+    // Persistent drops, round trip after round trip, bring it down to the
+    // minimum.
     for _ in 0..100 {
         limit.on_sample(Sample::Dropped, now);
         for _ in 0..MIN_WINDOW_SAMPLES {
