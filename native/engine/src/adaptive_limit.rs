@@ -108,6 +108,15 @@ impl AdaptiveLimit {
             }
             Sample::Answered { latency, in_flight } => {
                 self.no_load.record(latency, now);
+                // Judge a limit by requests sent under it: answers to
+                // requests sent before the window began describe the old
+                // limit (TCP grows once per round trip for the same reason).
+                let sent_in_window = now
+                    .checked_sub(latency)
+                    .is_some_and(|sent| sent >= self.window.started);
+                if !sent_in_window {
+                    return None;
+                }
                 self.window.record(latency, in_flight);
                 let no_load = self.no_load.get();
                 let long_enough = now.duration_since(self.window.started) >= no_load;

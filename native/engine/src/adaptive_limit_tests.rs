@@ -72,7 +72,7 @@ fn drops_cut_the_limit_once_per_round_trip_and_never_below_the_minimum() {
         &mut limit,
         1_000_000,
         Duration::from_millis(5),
-        12,
+        40,
         &mut now,
     );
     let before = limit.limit();

@@ -203,7 +203,8 @@ mod tests {
                         slots.push(limits.acquire("http://a:1/x").await.unwrap());
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
-                    for slot in slots {
+                    // The last admitted first: the window sees the limit in use.
+                    for slot in slots.into_iter().rev() {
                         slot.finish(&answered());
                     }
                 }
