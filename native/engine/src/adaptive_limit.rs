@@ -24,11 +24,15 @@
 use std::time::{Duration, Instant};
 
 /// Mean latency up to this multiple of no-load counts as "no queueing".
-const TOLERANCE: f64 = 1.5;
+const TOLERANCE: f64 = 1.4;
 /// The limit after a drop, as a fraction of the limit before it.
 const BACKOFF: f64 = 0.75;
 /// Growth per window in slow start.
 const SLOW_START_GROWTH: f64 = 1.5;
+/// Slow start ends once mean latency exceeds this multiple of no-load: the
+/// queue it measures was built by a limit up to 1.5x smaller, so waiting
+/// for `TOLERANCE` would overshoot the capacity by a step.
+const SLOW_START_TOLERANCE: f64 = 1.2;
 /// Weight of a window's new limit against the old one (Gradient2's 0.2).
 const SMOOTHING: f64 = 0.25;
 /// Fewest samples that close a window.
@@ -138,7 +142,9 @@ impl AdaptiveLimit {
         let busy = self.window.max_in_flight as f64 >= self.limit * 0.5;
         let gradient = (TOLERANCE * no_load / mean.max(1e-9)).clamp(0.5, 1.0);
         if self.slow_start {
-            if gradient < 1.0 {
+            // The median, not the mean: the first answers of a host carry
+            // connection set-up, which is not queueing.
+            if self.window.median() > SLOW_START_TOLERANCE * no_load {
                 self.slow_start = false;
             } else if busy {
                 self.set(self.limit * SLOW_START_GROWTH);
@@ -166,7 +172,11 @@ struct Window {
     count: u32,
     sum: Duration,
     max_in_flight: usize,
+    /// Latencies in seconds, at most `MAX_KEPT` (for the median).
+    kept: Vec<f64>,
 }
+
+const MAX_KEPT: usize = 256;
 
 impl Window {
     fn new(started: Instant) -> Window {
@@ -175,6 +185,7 @@ impl Window {
             count: 0,
             sum: Duration::ZERO,
             max_in_flight: 0,
+            kept: Vec::new(),
         }
     }
 
@@ -182,6 +193,17 @@ impl Window {
         self.count += 1;
         self.sum += latency;
         self.max_in_flight = self.max_in_flight.max(in_flight);
+        if self.kept.len() < MAX_KEPT {
+            self.kept.push(latency.as_secs_f64());
+        }
+    }
+
+    fn median(&mut self) -> f64 {
+        if self.kept.is_empty() {
+            return 0.0;
+        }
+        self.kept.sort_by(f64::total_cmp);
+        self.kept[self.kept.len() / 2]
     }
 }
 

@@ -146,6 +146,11 @@ impl Slot {
         (self.limit, self.peak)
     }
 
+    /// Starts the latency clock now (after waits that are not the server's).
+    pub fn restart_clock(&mut self) {
+        self.started = Instant::now();
+    }
+
     /// Feeds the attempt's outcome and latency to the host's limit.
     pub fn finish(self, attempt: &Attempt) {
         let Some(host) = &self.host else {

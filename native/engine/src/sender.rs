@@ -159,20 +159,22 @@ impl Sender {
                 waited.elapsed().as_nanos() as u64,
             );
         }
-        // The server's own word first: wait while its budget is used up.
+        // The slot bounds requests in flight for the whole engine (every
+        // task of this executor with these options), per host when adaptive.
+        let Some(mut slot) = self.in_flight.acquire(&spec.url).await else {
+            return (Attempt::Fatal("engine is shutting down".into()), None);
+        };
+        // Then the server's own word: wait while its budget is used up. Last
+        // before sending, so tickets are numbered in the order requests go.
         let host = self.gate.as_ref().map(|_| host_of(&spec.url));
         let ticket = match (&self.gate, &host) {
             (Some(gate), Some(host)) => {
                 let (ticket, waited) = gate.admit(host).await;
                 Counters::add(&counters.throttled_nanos, waited.as_nanos() as u64);
+                slot.restart_clock();
                 Some(ticket)
             }
             _ => None,
-        };
-        // The slot bounds requests in flight for the whole engine (every
-        // task of this executor with these options), per host when adaptive.
-        let Some(slot) = self.in_flight.acquire(&spec.url).await else {
-            return (Attempt::Fatal("engine is shutting down".into()), None);
         };
         counters.record_limits(slot.limits());
         // Taken after the waits above, so the token's refresh margin need
