@@ -145,7 +145,11 @@ impl AdaptiveLimit {
             // The median, not the mean: the first answers of a host carry
             // connection set-up, which is not queueing.
             if self.window.median() > SLOW_START_TOLERANCE * no_load {
+                // The queue was built by the last step up: step back (TCP
+                // halves its window on leaving slow start for the same reason).
                 self.slow_start = false;
+                self.set(self.limit / SLOW_START_GROWTH);
+                return;
             } else if busy {
                 self.set(self.limit * SLOW_START_GROWTH);
                 return;
