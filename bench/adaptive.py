@@ -109,10 +109,14 @@ def plot(points: list[tuple[float, int, int]], capacity: float, slots: int, out:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # From the query's first request (the sampler starts before the input is cached).
+    start = next((i for i, (_, n, total) in enumerate(points) if n or total), 0)
+    points = [(t - points[start][0], n, total) for t, n, total in points[max(start - 1, 0) :]]
     times = [t for t, _, _ in points]
     in_flight = [n for _, n, _ in points]
     rates = [0.0] + [
-        (b[2] - a[2]) / (b[0] - a[0]) if b[0] > a[0] else 0.0 for a, b in itertools.pairwise(points)
+        max(0.0, (b[2] - a[2]) / (b[0] - a[0])) if b[0] > a[0] else 0.0
+        for a, b in itertools.pairwise(points)
     ]
     fig, left = plt.subplots(figsize=(8, 4.2))
     left.plot(times, in_flight, color="tab:blue", label="requests in flight at the API")
