@@ -140,6 +140,7 @@ demo: build
 bench: build
 	$(PY) bench/run.py
 	$(PY) bench/scenarios.py
+	$(PY) bench/adaptive.py
 
 clean:
 	rm -rf dist build out target/release/*.so

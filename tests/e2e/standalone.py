@@ -55,13 +55,21 @@ class StandaloneCluster:
             "--host", "127.0.0.1", "--port", str(self.port), "--webui-port", str(self.ui_port),
         )  # fmt: skip
         for _ in range(self.workers):
-            self._start(
-                "org.apache.spark.deploy.worker.Worker", self.master_url,
-                "--host", "127.0.0.1", "--cores", str(self.cores), "--memory", self.memory,
-                "--webui-port", str(free_port()),
-            )  # fmt: skip
+            self._start_worker()
         self._wait_for_workers(timeout=90)
         return self
+
+    def _start_worker(self) -> None:
+        self._start(
+            "org.apache.spark.deploy.worker.Worker", self.master_url,
+            "--host", "127.0.0.1", "--cores", str(self.cores), "--memory", self.memory,
+            "--webui-port", str(free_port()),
+        )  # fmt: skip
+
+    def add_worker(self) -> None:
+        """Starts one more worker (e.g. mid-query) without waiting for it."""
+        self.workers += 1
+        self._start_worker()
 
     def _wait_for_workers(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

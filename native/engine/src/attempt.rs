@@ -15,6 +15,8 @@ pub enum Attempt {
         retry_after: Option<Duration>,
         /// The `Link` header, for RFC 5988 pagination.
         link: Option<String>,
+        /// The server's rate-limit headers (`rate_headers`).
+        rate: crate::rate_headers::RateInfo,
     },
     /// Connection errors and timeouts: always retried.
     Transport(String),
@@ -41,6 +43,7 @@ pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Durat
         .get(reqwest::header::LINK)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let rate = crate::rate_headers::parse(response.headers(), SystemTime::now());
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Attempt::Fatal(too_large(limit));
     }
@@ -62,6 +65,7 @@ pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Durat
         body,
         retry_after,
         link,
+        rate,
     }
 }
 

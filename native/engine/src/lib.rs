@@ -2,6 +2,7 @@
 //! batches of input columns into Arrow batches of HTTP results. The `jni`
 //! crate exposes it to the JVM and through a C ABI.
 
+pub mod adaptive_limit;
 pub mod analyze;
 pub mod attempt;
 pub mod batch_accumulator;
@@ -10,13 +11,14 @@ pub mod batch_result;
 pub mod cache;
 pub mod circuit;
 pub mod client;
-pub mod concurrency_permits;
+pub mod concurrency;
 pub mod decode;
 pub mod disk_cache;
 pub mod engine;
 pub mod error;
 pub mod explode;
 pub mod first_page;
+pub mod host_limits;
 pub mod input;
 pub mod json_path;
 pub mod latency;
@@ -35,6 +37,8 @@ pub mod options;
 pub mod outcome;
 pub mod output;
 pub mod pagination;
+pub mod rate_gate;
+pub mod rate_headers;
 pub mod records;
 pub mod registry;
 pub mod request;
@@ -47,8 +51,11 @@ pub mod source;
 pub mod source_options;
 pub mod task_stream;
 pub mod template;
+pub mod throughput_options;
 pub mod transport;
 
+#[cfg(test)]
+mod adaptive_tests;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]

@@ -36,6 +36,10 @@ pub struct BatchMetrics {
     pub failed_rows_transport: u64,
     /// OAuth2 token requests (the first fetch included).
     pub token_refreshes: u64,
+    /// The concurrency limit of the last request (adaptive with
+    /// `concurrency=auto`), and the highest limit so far.
+    pub concurrency_limit: u64,
+    pub concurrency_limit_peak: u64,
 }
 
 /// Lock-free counters shared by the concurrent requests of a batch.
@@ -50,6 +54,8 @@ pub struct Counters {
     pub throttled_nanos: AtomicU64,
     pub latency_nanos_total: AtomicU64,
     pub token_refreshes: AtomicU64,
+    pub concurrency_limit: AtomicU64,
+    pub concurrency_limit_peak: AtomicU64,
     /// Every attempt's latency; bounded by the batch's requests times their
     /// attempts. Locked once per attempt, far below the cost of the request.
     latencies: Mutex<Vec<u64>>,
@@ -73,6 +79,12 @@ impl Counters {
             .push(nanos);
     }
 
+    /// The concurrency limit (and its peak) a request was admitted under.
+    pub fn record_limits(&self, (limit, peak): (usize, usize)) {
+        self.concurrency_limit.store(limit as u64, Relaxed);
+        self.concurrency_limit_peak.fetch_max(peak as u64, Relaxed);
+    }
+
     /// Every attempt's latency so far.
     pub fn latencies(&self) -> Vec<u64> {
         self.latencies
@@ -94,6 +106,8 @@ impl Counters {
             latency_p50_nanos: latency::percentile(&mut latencies, 50),
             latency_p99_nanos: latency::percentile(&mut latencies, 99),
             token_refreshes: self.token_refreshes.load(Relaxed),
+            concurrency_limit: self.concurrency_limit.load(Relaxed),
+            concurrency_limit_peak: self.concurrency_limit_peak.load(Relaxed),
             ..BatchMetrics::default()
         }
     }
@@ -140,6 +154,10 @@ impl Totals {
         t.failed_rows_http += b.failed_rows_http;
         t.failed_rows_transport += b.failed_rows_transport;
         t.token_refreshes += b.token_refreshes;
+        if b.concurrency_limit > 0 {
+            t.concurrency_limit = b.concurrency_limit;
+        }
+        t.concurrency_limit_peak = t.concurrency_limit_peak.max(b.concurrency_limit_peak);
         for &nanos in latencies {
             histogram.record(nanos);
         }

@@ -10,6 +10,8 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "input", "inputData", "inputPartitions", "includeInputs",
     // throughput
     "concurrency", "rateLimit", "rateLimitBurst", "arrowBatchSize",
+    // adaptive throughput (issue 11)
+    "concurrencyMin", "concurrencyMax", "honorRateLimitHeaders",
     // batch endpoint
     "batchKey", "batchUrl", "batchRequestSize", "batchBody", "batchResultsField", "batchResultKey",
     // resilience

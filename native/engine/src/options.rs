@@ -92,7 +92,9 @@ pub struct EngineOptions {
     pub method: reqwest::Method,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// The most requests in flight (`concurrencyMax` with `concurrency=auto`).
     pub concurrency: usize,
+    pub throughput: crate::throughput_options::Throughput,
     pub rate_limit: f64,
     pub rate_limit_burst: u32,
     pub arrow_batch_size: usize,
@@ -198,9 +200,11 @@ impl EngineOptions {
                 "option 'explode' is true, which needs 'schema' (or inferSchema=true): elements are typed rows",
             ));
         }
+        let throughput = crate::throughput_options::parse(raw)?;
         Ok(EngineOptions {
             body: opts.optional("body").map(str::to_string),
-            concurrency: opts.int("concurrency", 32, 1, 100_000)? as usize,
+            concurrency: throughput.concurrency.ceiling(),
+            throughput,
             rate_limit: opts.float("rateLimit", 0.0, 0.0, 1e9)?,
             rate_limit_burst: opts.int("rateLimitBurst", 1, 1, 1_000_000)? as u32,
             arrow_batch_size: opts.int("arrowBatchSize", 1024, 1, 1 << 24)? as usize,

@@ -10,17 +10,21 @@ use rand::Rng;
 
 use crate::attempt::{self, Attempt};
 use crate::circuit::{host_of, CircuitBreaker, Verdict};
-use crate::concurrency_permits::ConcurrencyPermits;
+use crate::host_limits::InFlight;
 use crate::metrics::Counters;
 use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
 use crate::outcome::Outcome;
+use crate::rate_gate::RateGate;
 use crate::request::RequestSpec;
 
 /// Everything needed to send requests; shared by all tasks of an engine.
 pub struct Sender {
     client: reqwest::Client,
-    in_flight: ConcurrencyPermits,
+    /// Fixed `concurrency`, or adaptive per host with `concurrency=auto`.
+    in_flight: InFlight,
+    /// Per-host pacing by rate-limit headers (`honorRateLimitHeaders`).
+    gate: Option<RateGate>,
     limiter: Option<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -41,14 +45,18 @@ struct Finished {
 
 impl Sender {
     /// The engine's concurrency slots (shared by every task of the engine).
-    pub fn permits(&self) -> &ConcurrencyPermits {
+    pub fn permits(&self) -> &InFlight {
         &self.in_flight
     }
 
     pub fn new(client: reqwest::Client, oauth: Option<OAuth2>, options: &EngineOptions) -> Sender {
         Sender {
             client,
-            in_flight: ConcurrencyPermits::new(options.concurrency),
+            in_flight: InFlight::new(&options.throughput.concurrency),
+            gate: options
+                .throughput
+                .honor_rate_limit_headers
+                .then(RateGate::default),
             limiter: rate_limiter(options.rate_limit, options.rate_limit_burst),
             retry: options.retry.clone(),
             max_response_bytes: options.max_response_bytes,
@@ -115,6 +123,7 @@ impl Sender {
                     body,
                     retry_after,
                     link,
+                    ..
                 } => {
                     let verdict = if status == 429 || status >= 500 {
                         Verdict::Failure
@@ -158,11 +167,24 @@ impl Sender {
                 waited.elapsed().as_nanos() as u64,
             );
         }
-        // The permit bounds requests in flight for the whole engine, i.e.
-        // for every task of this executor with these options.
-        let Some(permit) = self.in_flight.acquire().await else {
+        // The slot bounds requests in flight for the whole engine (every
+        // task of this executor with these options), per host when adaptive.
+        let Some(mut slot) = self.in_flight.acquire(&spec.url).await else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
+        // Then the server's own word: wait while its budget is used up. Last
+        // before sending, so tickets are numbered in the order requests go.
+        let host = self.gate.as_ref().map(|_| host_of(&spec.url));
+        let ticket = match (&self.gate, &host) {
+            (Some(gate), Some(host)) => {
+                let (ticket, waited) = gate.admit(host).await;
+                Counters::add(&counters.throttled_nanos, waited.as_nanos() as u64);
+                slot.restart_clock();
+                Some(ticket)
+            }
+            _ => None,
+        };
+        counters.record_limits(slot.limits());
         // Taken after the waits above, so the token's refresh margin need
         // not cover time spent queueing.
         let bearer = match &self.oauth {
@@ -190,9 +212,12 @@ impl Sender {
         // A request that took the slot earlier would find no idle
         // connection and open one more (that is how 256 slots once made 495
         // connections). A few yields let that task run first.
-        crate::concurrency_permits::let_connection_return().await;
-        drop(permit);
+        crate::host_limits::let_connection_return().await;
         counters.record_latency(started.elapsed().as_nanos() as u64);
+        slot.finish(&result);
+        if let (Some(gate), Some(host), Some(ticket)) = (&self.gate, &host, ticket) {
+            crate::rate_gate::observe_attempt(gate, host, ticket, &result);
+        }
         if let Attempt::Response { body, .. } = &result {
             Counters::add(&counters.bytes_received, body.len() as u64);
         }

@@ -26,6 +26,7 @@ mod stats;
 mod stragglers;
 #[cfg(test)]
 mod testutil;
+mod throttle;
 mod tls;
 
 use std::fmt::Debug;

@@ -10,6 +10,7 @@ use axum::Router;
 use crate::state::Shared;
 use crate::{
     bare_batch, compressed, customers, events, faults, misc, oauth, pagination, reply, stats,
+    throttle,
 };
 
 pub fn router(state: Shared) -> Router {
@@ -36,6 +37,11 @@ pub fn router(state: Shared) -> Router {
         .route("/retry-after/{secs}", get(misc::retry_after))
         .route("/retry-after-date", get(misc::retry_after_date))
         .route("/flaky/{id}", get(misc::flaky))
+        .route("/capacity/{slots}/{ms}/{id}", get(throttle::capacity))
+        .route(
+            "/ratelimited/{rps}/{style}/{id}",
+            get(throttle::rate_limited),
+        )
         // The last layer added runs first: stats see every request, including
         // the ones the fault layer rejects.
         .layer(from_fn_with_state(Arc::clone(&state), faults::inject))

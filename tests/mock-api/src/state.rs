@@ -9,6 +9,7 @@ use crate::events::EventFeed;
 use crate::faults::Faults;
 use crate::oauth::TokenStore;
 use crate::stats::Recorder;
+use crate::throttle::Throttle;
 
 pub type Shared = Arc<AppState>;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub tokens: TokenStore,
     pub hits: HitCounter,
     pub feed: EventFeed,
+    /// `/capacity` and `/ratelimited` (capacity queues, rate windows).
+    pub throttle: Throttle,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             tokens: TokenStore::default(),
             hits: HitCounter::default(),
             feed: EventFeed::starting_now(config.event_rate, config.event_max),
+            throttle: Throttle::default(),
             config,
         }
     }

@@ -22,7 +22,9 @@ final case class EnrichMetrics(
     circuitOpenRows: Long = 0L,
     failedRowsHttp: Long = 0L,
     failedRowsTransport: Long = 0L,
-    tokenRefreshes: Long = 0L)
+    tokenRefreshes: Long = 0L,
+    concurrencyLimit: Long = 0L,
+    concurrencyLimitPeak: Long = 0L)
 
 object EnrichMetrics {
   private val mapper = new ObjectMapper()
@@ -48,6 +50,8 @@ object EnrichMetrics {
       circuitOpenRows = long("circuit_open_rows"),
       failedRowsHttp = long("failed_rows_http"),
       failedRowsTransport = long("failed_rows_transport"),
-      tokenRefreshes = long("token_refreshes"))
+      tokenRefreshes = long("token_refreshes"),
+      concurrencyLimit = long("concurrency_limit"),
+      concurrencyLimitPeak = long("concurrency_limit_peak"))
   }
 }

@@ -39,7 +39,7 @@ case class RestApiCallExec(
   override protected def doExecute(): RDD[InternalRow] = {
     // Plain values only: this closure goes to the executors.
     val spec = EnrichIterator.Spec(
-      optionsJson = options.engineJson(RestApiCallExec.executorCount(sparkContext)),
+      optionsJson = options.engineJson(RateShare.executors(sparkContext, options)),
       batchSize = options.arrowBatchSize,
       // Field names are the template's spelling of the columns: native looks them up by name.
       // Columns beyond the templates' (the default body's) keep their own names.
@@ -72,8 +72,8 @@ object RestApiCallExec {
   /**
    * The executors a query-wide `rateLimit` is divided by, counted when the query is planned: 1
    * in local mode (driver and executor are one JVM), else the executors registered then (the
-   * block managers minus the driver's), at least 1. Executors added later by dynamic
-   * allocation get the same share, so the rate can then exceed the limit until the next query.
+   * block managers minus the driver's), at least 1. With dynamic allocation [[RateShare]]
+   * divides by `spark.dynamicAllocation.maxExecutors` instead.
    */
   def executorCount(sc: SparkContext): Int = {
     val master = sc.master

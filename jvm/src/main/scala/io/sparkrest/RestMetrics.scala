@@ -26,6 +26,8 @@ private[sparkrest] object RestMetrics {
   val RequestLatency = "requestLatency"
   val LatencyP50 = "requestLatencyP50"
   val LatencyP99 = "requestLatencyP99"
+  val ConcurrencyLimit = "concurrencyLimit"
+  val ConcurrencyLimitPeak = "concurrencyLimitPeak"
 
   /** Metric key -> the name the Spark UI shows. */
   val Names: Seq[(String, String)] = Seq(
@@ -44,15 +46,22 @@ private[sparkrest] object RestMetrics {
     ThrottledTime -> "time waiting on rate limiter",
     RequestLatency -> "total request latency",
     LatencyP50 -> "request latency p50 (per batch, max in task)",
-    LatencyP99 -> "request latency p99 (per batch, max in task)")
+    LatencyP99 -> "request latency p99 (per batch, max in task)",
+    ConcurrencyLimit -> "concurrency limit (current, per task)",
+    ConcurrencyLimitPeak -> "concurrency limit (peak, per task)")
 
   private val Sizes = Set(BytesReceived)
   private val Timings = Set(EngineTime, ThrottledTime, RequestLatency, LatencyP50, LatencyP99)
+  // Per-task values shown as (min, med, max) over tasks: a sum of limits would mean nothing.
+  private val PerTask = Set(ConcurrencyLimit, ConcurrencyLimitPeak)
+  // Spark's average metrics hold ten times the value (one decimal place).
+  private val AverageBase = 10L
 
   def create(sc: SparkContext): Map[String, SQLMetric] = Names.map { case (key, name) =>
     val metric =
       if (Sizes(key)) SQLMetrics.createSizeMetric(sc, name)
       else if (Timings(key)) SQLMetrics.createNanoTimingMetric(sc, name)
+      else if (PerTask(key)) SQLMetrics.createAverageMetric(sc, name)
       else SQLMetrics.createMetric(sc, name)
     key -> metric
   }.toMap
@@ -74,6 +83,10 @@ private[sparkrest] object RestMetrics {
     metrics(RequestLatency) += batch.latencyNanosTotal
     keepMax(metrics(LatencyP50), batch.latencyP50Nanos)
     keepMax(metrics(LatencyP99), batch.latencyP99Nanos)
+    if (batch.concurrencyLimit > 0) {
+      metrics(ConcurrencyLimit).set(batch.concurrencyLimit * AverageBase)
+    }
+    keepMax(metrics(ConcurrencyLimitPeak), batch.concurrencyLimitPeak * AverageBase)
   }
 
   // A task's copy of the metric starts at its initial value; batches without requests
