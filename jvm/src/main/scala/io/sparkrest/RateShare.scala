@@ -22,7 +22,8 @@ private[sparkrest] object RateShare {
     if (!rateLimit || !dynamicAllocation(master, conf)) registered
     else {
       val max = conf.getOption(MaxExecutors).map(_.trim)
-      max.flatMap(_.toIntOption).filter(n => n > 0 && n < Int.MaxValue).getOrElse {
+      // Try(toInt), not toIntOption: the 3.5 line compiles with Scala 2.12.
+      max.flatMap(m => scala.util.Try(m.toInt).toOption).filter(n => n > 0 && n < Int.MaxValue).getOrElse {
         throw new RestOptionException(
           s"option 'rateLimit' is a rate for the whole query; with $DynamicAllocation=true it " +
             s"is divided by $MaxExecutors so that executors added during the query cannot " +
