@@ -51,7 +51,7 @@ pub fn engine_for(
         }
     };
     let engine = Arc::new(Engine::with_transport(options, result_fields, transport)?);
-    tracing::info!(url = %engine.options().url, concurrency = engine.options().concurrency, "spark-rest engine created");
+    tracing::info!(url = %engine.options().url, concurrency = ?engine.options().throughput.concurrency, "spark-rest engine created");
     registry.engines.insert(key, Arc::clone(&engine));
     Ok(engine)
 }

@@ -159,14 +159,6 @@ impl Sender {
 
     /// One attempt, and the generation of the OAuth2 token it carried.
     async fn attempt(&self, spec: &RequestSpec, counters: &Counters) -> (Attempt, Option<u64>) {
-        if let Some(limiter) = &self.limiter {
-            let waited = Instant::now();
-            limiter.until_ready().await;
-            Counters::add(
-                &counters.throttled_nanos,
-                waited.elapsed().as_nanos() as u64,
-            );
-        }
         // The slot bounds requests in flight for the whole engine (every
         // task of this executor with these options), per host when adaptive.
         let Some(mut slot) = self.in_flight.acquire(&spec.url).await else {
@@ -184,6 +176,17 @@ impl Sender {
             }
             _ => None,
         };
+        // The query's own rate last: requests released together by the
+        // gate (a reset, a Retry-After) are still spaced by `rateLimit`.
+        if let Some(limiter) = &self.limiter {
+            let waited = Instant::now();
+            limiter.until_ready().await;
+            Counters::add(
+                &counters.throttled_nanos,
+                waited.elapsed().as_nanos() as u64,
+            );
+            slot.restart_clock();
+        }
         counters.record_limits(slot.limits());
         // Taken after the waits above, so the token's refresh margin need
         // not cover time spent queueing.
