@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::attempt::{self, Attempt};
 use crate::circuit::{host_of, CircuitBreaker, Verdict};
-use crate::concurrency_permits::ConcurrencyPermits;
+use crate::concurrency_permits::{ConcurrencyPermits, Permit};
 use crate::metrics::Counters;
 use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
@@ -62,8 +62,13 @@ impl Sender {
     /// Sends `spec` until it succeeds, fails for good, or retries run out;
     /// fails fast while its host's circuit is open.
     pub async fn send(&self, spec: &RequestSpec, counters: &Counters) -> Outcome {
+        // With a breaker, a request first waits for its slot and only then
+        // asks the breaker: requests queued behind failing ones fail fast
+        // once the circuit opened, instead of all being admitted up front.
+        let mut first_permit = None;
         let ticket = match &self.breaker {
             Some(breaker) => {
+                first_permit = self.in_flight.acquire().await;
                 let host = host_of(&spec.url);
                 match breaker.admit(&host).await {
                     Ok(ticket) => Some(ticket),
@@ -72,7 +77,7 @@ impl Sender {
             }
             None => None,
         };
-        let finished = self.send_with_retries(spec, counters).await;
+        let finished = self.send_with_retries(spec, counters, first_permit).await;
         if let Some(ticket) = ticket {
             ticket.record(finished.verdict);
         }
@@ -82,12 +87,17 @@ impl Sender {
         finished.outcome
     }
 
-    async fn send_with_retries(&self, spec: &RequestSpec, counters: &Counters) -> Finished {
+    async fn send_with_retries(
+        &self,
+        spec: &RequestSpec,
+        counters: &Counters,
+        mut permit: Option<Permit>,
+    ) -> Finished {
         let mut retries = 0;
         let mut attempts = 0;
         let mut renewed_token = false;
         loop {
-            let (attempt, token_generation) = self.attempt(spec, counters).await;
+            let (attempt, token_generation) = self.attempt(spec, counters, permit.take()).await;
             attempts += 1;
             let done = |outcome, verdict| Finished {
                 outcome,
@@ -146,7 +156,14 @@ impl Sender {
     }
 
     /// One attempt, and the generation of the OAuth2 token it carried.
-    async fn attempt(&self, spec: &RequestSpec, counters: &Counters) -> (Attempt, Option<u64>) {
+    /// `permit`: a slot already taken for this attempt (else taken here,
+    /// after the rate limiter).
+    async fn attempt(
+        &self,
+        spec: &RequestSpec,
+        counters: &Counters,
+        permit: Option<Permit>,
+    ) -> (Attempt, Option<u64>) {
         if let Some(limiter) = &self.limiter {
             let waited = Instant::now();
             limiter.until_ready().await;
@@ -157,7 +174,11 @@ impl Sender {
         }
         // The permit bounds requests in flight for the whole engine, i.e.
         // for every task of this executor with these options.
-        let Some(permit) = self.in_flight.acquire().await else {
+        let permit = match permit {
+            Some(permit) => Some(permit),
+            None => self.in_flight.acquire().await,
+        };
+        let Some(permit) = permit else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
         // Taken after the waits above, so the token's refresh margin need
