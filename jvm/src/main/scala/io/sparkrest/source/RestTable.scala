@@ -54,7 +54,10 @@ private[sparkrest] final class RestScan(plan: ApiReadPlan, tableSchema: StructTy
 
   override def description(): String = s"RestScan ${plan.options.describe}"
 
-  override def toBatch: Batch = new PagesBatch(plan.spec, plan.maxPartitions)
+  // One batch per scan: Spark may ask twice, and each batch reads the first page to plan.
+  private lazy val batch: Batch = new PagesBatch(plan.spec, plan.maxPartitions)
+
+  override def toBatch: Batch = batch
 
   override def toMicroBatchStream(checkpointLocation: String): MicroBatchStream =
     new RestMicroBatchStream(plan.spec, plan.config)
