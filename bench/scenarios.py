@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import pandas as pd  # noqa: E402  (module level: pandas_udf resolves the type hints here)
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
@@ -65,8 +66,6 @@ def native_batch(df: DataFrame, base: str, concurrency: int) -> DataFrame:
 
 
 def aiohttp_gather(df: DataFrame, base: str, concurrency: int) -> DataFrame:
-    import pandas as pd
-
     per_task = max(1, concurrency // TASKS)
 
     @F.pandas_udf("int")
@@ -160,10 +159,13 @@ def scenario(spark, title, mock_flags, approaches, rows, concurrency, ideal_requ
             requests_per_s = stats["total"] / seconds
             ideal = requests_per_s / ideal_requests_per_s if ideal_requests_per_s else None
             results.append((name, n, seconds, n / seconds, ideal, stats))
-    base = results[0][3]
-    for name, n, seconds, rate, ideal, _stats in results:
-        shown = f"{ideal:>9.0%}" if ideal is not None else f"{'-':>9}"
-        print(f"{name:<26}{n:>9}{seconds:>9.2f}{rate:>10.0f}{shown} {base / rate:>8.1f}x")
+            base = results[0][3]
+            rate = n / seconds
+            shown = f"{ideal:>9.0%}" if ideal is not None else f"{'-':>9}"
+            print(
+                f"{name:<26}{n:>9}{seconds:>9.2f}{rate:>10.0f}{shown} {base / rate:>8.1f}x",
+                flush=True,
+            )
     first = results[0][5]
     print(
         f"(spark-rest: {first['total']} requests, most in flight {first['max_in_flight']}, "

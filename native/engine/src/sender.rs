@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::attempt::{self, Attempt};
 use crate::circuit::{host_of, CircuitBreaker, Verdict};
-use crate::host_limits::InFlight;
+use crate::host_limits::{InFlight, Slot};
 use crate::metrics::Counters;
 use crate::oauth::OAuth2;
 use crate::options::{EngineOptions, RetryPolicy};
@@ -73,8 +73,13 @@ impl Sender {
     /// Sends `spec` until it succeeds, fails for good, or retries run out;
     /// fails fast while its host's circuit is open.
     pub async fn send(&self, spec: &RequestSpec, counters: &Counters) -> Outcome {
+        // With a breaker, a request first waits for its slot and only then
+        // asks the breaker: requests queued behind failing ones fail fast
+        // once the circuit opened, instead of all being admitted up front.
+        let mut first_slot = None;
         let ticket = match &self.breaker {
             Some(breaker) => {
+                first_slot = self.in_flight.acquire(&spec.url).await;
                 let host = host_of(&spec.url);
                 match breaker.admit(&host).await {
                     Ok(ticket) => Some(ticket),
@@ -83,7 +88,7 @@ impl Sender {
             }
             None => None,
         };
-        let finished = self.send_with_retries(spec, counters).await;
+        let finished = self.send_with_retries(spec, counters, first_slot).await;
         if let Some(ticket) = ticket {
             ticket.record(finished.verdict);
         }
@@ -93,12 +98,17 @@ impl Sender {
         finished.outcome
     }
 
-    async fn send_with_retries(&self, spec: &RequestSpec, counters: &Counters) -> Finished {
+    async fn send_with_retries(
+        &self,
+        spec: &RequestSpec,
+        counters: &Counters,
+        mut slot: Option<Slot>,
+    ) -> Finished {
         let mut retries = 0;
         let mut attempts = 0;
         let mut renewed_token = false;
         loop {
-            let (attempt, token_generation) = self.attempt(spec, counters).await;
+            let (attempt, token_generation) = self.attempt(spec, counters, slot.take()).await;
             attempts += 1;
             let done = |outcome, verdict| Finished {
                 outcome,
@@ -158,10 +168,20 @@ impl Sender {
     }
 
     /// One attempt, and the generation of the OAuth2 token it carried.
-    async fn attempt(&self, spec: &RequestSpec, counters: &Counters) -> (Attempt, Option<u64>) {
+    /// `slot`: a slot already taken for this attempt (else taken here).
+    async fn attempt(
+        &self,
+        spec: &RequestSpec,
+        counters: &Counters,
+        slot: Option<Slot>,
+    ) -> (Attempt, Option<u64>) {
         // The slot bounds requests in flight for the whole engine (every
         // task of this executor with these options), per host when adaptive.
-        let Some(mut slot) = self.in_flight.acquire(&spec.url).await else {
+        let slot = match slot {
+            Some(slot) => Some(slot),
+            None => self.in_flight.acquire(&spec.url).await,
+        };
+        let Some(mut slot) = slot else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
         // Then the server's own word: wait while its budget is used up. Last

@@ -54,9 +54,12 @@ private[sparkrest] final class RestScan(plan: ApiReadPlan, tableSchema: StructTy
 
   override def description(): String = s"RestScan ${plan.options.describe}"
 
+  // One batch per scan: Spark may ask twice, and each batch reads the first page to plan.
+  private lazy val batch: Batch = new PagesBatch(plan.spec, plan.maxPartitions)
+
   override def toBatch: Batch = {
     plan.options.checkSurface(RestOptions.Surface.Paginated)
-    new PagesBatch(plan.spec, plan.maxPartitions)
+    batch
   }
 
   override def toMicroBatchStream(checkpointLocation: String): MicroBatchStream = {
