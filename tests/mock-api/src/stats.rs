@@ -299,7 +299,14 @@ mod tests {
         assert_eq!(get(addr, "/customers/x").await.status, 404);
 
         let stats: Stats = serde_json::from_value(get_json(addr, "/stats").await).unwrap();
-        assert_eq!(stats, server.stats());
+        // Open connections move as the client's connections close.
+        let settled = |s: Stats| Stats {
+            open_connections: 0,
+            max_open_connections: 0,
+            ..s
+        };
+        assert_eq!(settled(stats.clone()), settled(server.stats()));
+        assert!(stats.max_open_connections >= 5, "{stats:?}");
         assert_eq!(stats.total, 6);
         assert_eq!(stats.in_flight, 0);
         assert_eq!(stats.max_in_flight, 5);
@@ -310,6 +317,6 @@ mod tests {
         assert_eq!(stats.max_per_second_sliding, 6);
 
         server.reset_stats();
-        assert_eq!(server.stats(), Stats::default());
+        assert_eq!(settled(server.stats()), Stats::default());
     }
 }
