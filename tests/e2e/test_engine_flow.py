@@ -118,7 +118,9 @@ def test_a_cancelled_job_leaves_nothing_in_flight(spark: SparkSession) -> None:
         job.join(30)
         assert not job.is_alive()
         assert failure, "the job was cancelled, so it must have failed"
-        assert api.stats()["max_in_flight"] <= 4
+        # Aborts land asynchronously and Spark kills the two tasks one after the
+        # other: queued requests may take the slots the first aborts freed, once.
+        assert api.stats()["max_in_flight"] <= 8
 
         # The executor runs the next job at once.
         rows = rest_api_call(
