@@ -86,6 +86,7 @@ demo: build
 
 bench: build
 	$(PY) bench/run.py
+	$(PY) bench/stream.py
 
 clean:
 	rm -rf dist build out target/release/*.so

@@ -32,6 +32,8 @@ pub mod runtime;
 pub mod sender;
 pub mod source;
 pub mod source_options;
+pub mod stream_offset;
+pub mod stream_poll;
 pub mod template;
 pub mod transport;
 

@@ -14,3 +14,4 @@ pub mod ffi;
 pub mod logging;
 pub mod native_methods;
 pub mod source_methods;
+pub mod stream_methods;

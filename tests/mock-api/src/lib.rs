@@ -13,6 +13,7 @@ mod customers;
 mod encoding;
 mod events;
 mod faults;
+mod growing;
 mod misc;
 mod oauth;
 mod pagination;

@@ -8,7 +8,9 @@ use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::Shared;
-use crate::{compressed, customers, events, faults, misc, oauth, pagination, reply, stats};
+use crate::{
+    compressed, customers, events, faults, growing, misc, oauth, pagination, reply, stats,
+};
 
 pub fn router(state: Shared) -> Router {
     let data = Router::new()
@@ -23,6 +25,8 @@ pub fn router(state: Shared) -> Router {
         .route("/events/cursor", get(events::cursor))
         .route("/events/seq", get(events::after_seq))
         .route("/events/all", get(events::all))
+        .route("/grow/{feed}/{style}", get(growing::serve))
+        .route("/seed002/{*rest}", get(growing::seed002))
         .route("/echo", any(misc::echo))
         .route("/echo/{*rest}", any(misc::echo))
         .route("/status/{code}", get(misc::status))

@@ -22,6 +22,7 @@ pub struct AppState {
     pub tokens: TokenStore,
     pub hits: HitCounter,
     pub feed: EventFeed,
+    pub growing: crate::growing::Feeds,
 }
 
 impl AppState {
@@ -33,6 +34,7 @@ impl AppState {
             tokens: TokenStore::default(),
             hits: HitCounter::default(),
             feed: EventFeed::starting_now(config.event_rate, config.event_max),
+            growing: Default::default(),
             config,
         }
     }
