@@ -168,11 +168,16 @@ def available_now(spark: SparkSession, options: dict[str, str], out: Path, ck: P
     return query
 
 
+def end_offset(progress: Any) -> dict[str, Any]:
+    end = json.loads(progress.json)["sources"][0]["endOffset"]
+    return json.loads(end) if isinstance(end, str) else end
+
+
 def test_available_now_twice_and_one_request_per_poll(spark: SparkSession, api: MockApi) -> None:
     """(d) the feed's request count grows by exactly the polls the query reports; (e) a
     second AvailableNow run reads only what arrived after the first, and both stop."""
     feed = f"avail-{uuid.uuid4().hex[:8]}"
-    shape = "per=2&every=50&groups=400"
+    shape = "per=2&every=50&groups=1200"  # 40 records/s for 60 s
     api.get_json(f"/grow/{feed}/ids?from=1&{shape}")
     time.sleep(1.5)
     options = {
@@ -181,7 +186,7 @@ def test_available_now_twice_and_one_request_per_poll(spark: SparkSession, api: 
         "offsetType": "incremental",
         "offsetField": "ts",
         "initialOffset": "1",
-        "batchSize": "25",
+        "batchSize": "100",
     }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -189,15 +194,22 @@ def test_available_now_twice_and_one_request_per_poll(spark: SparkSession, api: 
         for _run in range(2):
             before = feed_all(api, feed)["requests"]
             query = available_now(spark, options, work / "out", work / "ck")
-            polls = int(query.lastProgress["sources"][0]["metrics"]["polls"])
-            assert feed_all(api, feed)["requests"] - before == polls
+            requests = feed_all(api, feed)["requests"] - before
+            batches = [p for p in query.recentProgress if p["numInputRows"] > 0]
+            # Each batch's end offset counts the polls that planned it; after a full batch
+            # AvailableNow asks once more, finds nothing and stops.
+            planned = sum(end_offset(p)["polls"] for p in batches)
+            assert batches, (_run, requests, [json.loads(p.json) for p in query.recentProgress])
+            final = 1 if batches[-1]["numInputRows"] == 100 else 0
+            assert requests == planned + final, (requests, planned, final)
+            reported = int(query.lastProgress["sources"][0]["metrics"]["polls"])
+            assert reported in (planned, planned + final)
             ids = sink_ids(spark, work / "out")
             assert ids == list(range(1, len(ids) + 1))  # contiguous, each once
             assert len(ids) > len(seen)
-            batches = [p for p in query.recentProgress if p["numInputRows"] > 0]
-            assert all(p["numInputRows"] <= 25 for p in batches)
+            assert all(p["numInputRows"] <= 100 for p in batches)
             seen = ids
-            time.sleep(1)
+            time.sleep(2)
         assert not feed_all(api, feed)["done"]  # the feed kept growing: they stopped anyway
 
 
