@@ -117,7 +117,8 @@ private[sparkrest] class NativeMethods {
    * keeping at most `limit` records. Returns one header line
    * `{"next": <offset object or null when it does not move>, "records": n, "truncated": bool,
    * "metrics": {...}}`, then each record's JSON on its own line (the record log's content).
-   * `first` marks the stream's first poll: a misconfigured offsetField fails it.
+   * `first` marks a poll before the stream delivered any record: a misconfigured offsetField
+   * fails it.
    */
   @native def pollLog(handle: Long, offsetJson: String, limit: Long, first: Boolean): String
 

@@ -143,7 +143,7 @@ private[sparkrest] final class RestMicroBatchStream(
     lastPollNanos = Some(nanoTime())
     while (more) {
       val poll =
-        try Some(driverSource.pollLog(at, max - count, first = !succeeded))
+        try Some(driverSource.pollLog(at, max - count, first = records + count == 0L))
         catch {
           case e: RestRequestException if succeeded => failed(start, e); None
         }
@@ -153,8 +153,10 @@ private[sparkrest] final class RestMicroBatchStream(
         lastError = None
         polls += 1
         batchPolls += 1
-        pageFull = p.records > 0 && p.records >= pageHint
-        pageHint = pageHint.max(p.records)
+        // The rest of a page split by batchSize is short but says nothing about the API.
+        val remainder = RestOffset.isPageRemainder(at)
+        pageFull = p.records > 0 && (remainder || p.records >= pageHint)
+        if (!remainder) pageHint = pageHint.max(p.records)
         p.next.foreach { next =>
           if (p.records > 0) {
             if (lines.nonEmpty) lines.append('\n')

@@ -69,6 +69,12 @@ private[sparkrest] object RestOffset {
       polls)
   }
 
+  /** A native offset that resumes inside a page (records of it already delivered). */
+  def isPageRemainder(nativeJson: String): Boolean = {
+    val node = mapper.readTree(nativeJson)
+    long(node, "skip").exists(_ > 0) && text(node, "mode").forall(_ == "first")
+  }
+
   def fromJson(json: String): RestOffset = {
     val node = mapper.readTree(json)
     (text(node, "value"), text(node, "offset")) match {
