@@ -58,7 +58,11 @@ impl Feed {
 
     fn record(&self, n: u64) -> Value {
         let g = (n - 1) / self.per + 1;
-        let kind = if n.is_multiple_of(2) { "important" } else { "routine" };
+        let kind = if n.is_multiple_of(2) {
+            "important"
+        } else {
+            "routine"
+        };
         json!({"id": n, "ts": g, "timestamp": g, "event_type": kind, "value": format!("grow-{n}")})
     }
 

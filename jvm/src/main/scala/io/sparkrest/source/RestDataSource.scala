@@ -50,7 +50,8 @@ class RestDataSource extends TableProvider with RelationProvider with DataSource
       properties: JMap[String, String]): Table = {
     val config = SourceConfig(properties)
     if (config.hasInput) {
-      val plan = inferred.collect { case (values, p) if values == config.values => p }
+      val plan = inferred
+        .collect { case (values, p) if values == config.values => p }
         .orElse(streamPlan(config))
       new RestTable(config, plan, plan.map(_.spec.resultSchema).getOrElse(schema))
     } else {
