@@ -141,6 +141,7 @@ bench: build
 	$(PY) bench/run.py
 	$(PY) bench/scenarios.py
 	$(PY) bench/adaptive.py
+	$(PY) bench/stream.py
 
 clean:
 	rm -rf dist build out target/release/*.so

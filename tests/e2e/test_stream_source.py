@@ -257,12 +257,12 @@ def test_api_outage_keeps_the_offset(spark: SparkSession) -> None:
             # down now, so only driver polls see the outage, never a running batch.
             query.wait_until(lambda q: len(q.progress) >= 2, 180, "two batches")
             outage.down()
-            assert query.progress[-1]["endOffset"]["offset"] != str(events), "feed ended"
+            assert query.progress[-1]["endOffset"]["value"] != str(events), "feed ended"
             time.sleep(5)
             outage.up()
 
             def caught_up(q: QueryProcess) -> bool:
-                return bool(q.progress) and q.progress[-1]["endOffset"]["offset"] == str(events)
+                return bool(q.progress) and q.progress[-1]["endOffset"]["value"] == str(events)
 
             query.wait_until(caught_up, 180, f"offset {events}")
         finally:

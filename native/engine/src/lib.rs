@@ -49,6 +49,8 @@ pub mod sender;
 pub mod single_flight;
 pub mod source;
 pub mod source_options;
+pub mod stream_offset;
+pub mod stream_poll;
 pub mod task_stream;
 pub mod template;
 pub mod throughput_options;

@@ -30,6 +30,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "cursorField", "nextUrlField", "hasMoreField", "maxPages",
     // streaming
     "streamingInterval", "offsetType", "offsetField", "initialOffset", "batchSize",
+    "maxPollFailures", "streaming",
     // security
     "allowedHosts", "tlsCaCert", "tlsInsecure",
 ];

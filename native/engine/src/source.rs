@@ -22,10 +22,12 @@ use crate::request::RequestSpec;
 use crate::source_options::SourceOptions;
 
 pub struct Source {
-    engine: Arc<Engine>,
-    options: SourceOptions,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) options: SourceOptions,
     fields: Option<Fields>,
     totals: Totals,
+    /// Set once the dataField choice of a body without `dataField` was logged.
+    pub(crate) data_field_logged: std::sync::atomic::AtomicBool,
 }
 
 /// One page: its records, where the next one is, and the figures.
@@ -57,6 +59,7 @@ impl Source {
             options,
             fields,
             totals: Totals::default(),
+            data_field_logged: Default::default(),
         })
     }
 
@@ -151,7 +154,7 @@ impl Source {
         })
     }
 
-    fn data_field(&self) -> &[String] {
+    pub(crate) fn data_field(&self) -> &[String] {
         self.engine
             .options()
             .data_field
@@ -161,7 +164,11 @@ impl Source {
 
     /// GETs `url`: the JSON body, the Link header and the URL, or an error
     /// naming the request (without its query) and the reason.
-    fn get(&self, url: &str, counters: &Counters) -> Result<(Value, Option<String>, String)> {
+    pub(crate) fn get(
+        &self,
+        url: &str,
+        counters: &Counters,
+    ) -> Result<(Value, Option<String>, String)> {
         let spec = RequestSpec {
             method: self.engine.options().method.clone(),
             url: url.to_string(),
@@ -185,7 +192,7 @@ impl Source {
         Ok((body, outcome.link, spec.url))
     }
 
-    fn batch(&self, found: &[Value]) -> Result<StructArray> {
+    pub(crate) fn batch(&self, found: &[Value]) -> Result<StructArray> {
         let (records, misfits) = records_batch(found, self.fields.as_ref())?;
         if misfits > 0 {
             tracing::warn!(
@@ -196,7 +203,12 @@ impl Source {
         Ok(records)
     }
 
-    fn finish(&self, counters: &Counters, records: usize, started: Instant) -> BatchMetrics {
+    pub(crate) fn finish(
+        &self,
+        counters: &Counters,
+        records: usize,
+        started: Instant,
+    ) -> BatchMetrics {
         let mut metrics = counters.snapshot();
         metrics.rows = records as u64;
         metrics.engine_nanos = started.elapsed().as_nanos() as u64;

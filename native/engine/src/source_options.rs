@@ -44,6 +44,8 @@ pub struct SourceOptions {
     pub offset_field: String,
     pub initial_offset: String,
     pub batch_size: u64,
+    /// Consecutive failed polls after which a stream fails (JVM side).
+    pub max_poll_failures: u64,
 }
 
 impl SourceOptions {
@@ -95,6 +97,20 @@ impl SourceOptions {
                 "option 'batchSize' has invalid value '0': allowed is a whole number of 1 or more",
             ));
         }
+        let max_poll_failures = number("maxPollFailures", 10)?;
+        if max_poll_failures == 0 {
+            return Err(invalid(
+                "option 'maxPollFailures' has invalid value '0': allowed is a whole number of 1 or more",
+            ));
+        }
+        // Seed 002's `streaming=true` marks a stream; accepted, it changes nothing.
+        if let Some(v) = get("streaming") {
+            if !matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "false") {
+                return Err(invalid(format!(
+                    "option 'streaming' has invalid value '{v}': allowed is true or false (it is accepted for seed 002's code and changes nothing)"
+                )));
+            }
+        }
         Ok(SourceOptions {
             pagination,
             page_param: get("pageParam")
@@ -114,6 +130,7 @@ impl SourceOptions {
             offset_field: get("offsetField").unwrap_or("timestamp").to_string(),
             initial_offset: get("initialOffset").unwrap_or("0").to_string(),
             batch_size,
+            max_poll_failures,
         })
     }
 }

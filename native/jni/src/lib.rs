@@ -14,5 +14,6 @@ pub mod ffi;
 pub mod jvm_methods;
 pub mod logging;
 pub mod native_methods;
+pub mod record_log_methods;
 pub mod source_methods;
 pub mod stream_methods;

@@ -15,6 +15,7 @@ mod customers;
 mod encoding;
 mod events;
 mod faults;
+mod growing;
 mod misc;
 mod oauth;
 mod pagination;

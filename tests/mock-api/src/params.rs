@@ -24,7 +24,7 @@ pub struct BadParam {
     value: String,
 }
 
-fn bad_param(name: &str, value: &str) -> BadParam {
+pub fn bad_param(name: &str, value: &str) -> BadParam {
     BadParam {
         name: name.to_string(),
         value: value.to_string(),

@@ -9,8 +9,8 @@ use axum::Router;
 
 use crate::state::Shared;
 use crate::{
-    bare_batch, compressed, customers, events, faults, misc, oauth, pagination, reply, stats,
-    throttle,
+    bare_batch, compressed, customers, events, faults, growing, misc, oauth, pagination, reply,
+    stats, throttle,
 };
 
 pub fn router(state: Shared) -> Router {
@@ -27,6 +27,8 @@ pub fn router(state: Shared) -> Router {
         .route("/events/cursor", get(events::cursor))
         .route("/events/seq", get(events::after_seq))
         .route("/events/all", get(events::all))
+        .route("/grow/{feed}/{style}", get(growing::serve))
+        .route("/seed002/{*rest}", get(growing::seed002))
         .route("/echo", any(misc::echo))
         .route("/echo/{*rest}", any(misc::echo))
         .route("/status/{code}", get(misc::status))

@@ -25,6 +25,7 @@ pub struct AppState {
     pub feed: EventFeed,
     /// `/capacity` and `/ratelimited` (capacity queues, rate windows).
     pub throttle: Throttle,
+    pub growing: crate::growing::Feeds,
 }
 
 impl AppState {
@@ -37,6 +38,7 @@ impl AppState {
             hits: HitCounter::default(),
             feed: EventFeed::starting_now(config.event_rate, config.event_max),
             throttle: Throttle::default(),
+            growing: Default::default(),
             config,
         }
     }

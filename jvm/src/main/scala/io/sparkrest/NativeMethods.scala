@@ -150,4 +150,23 @@ private[sparkrest] class NativeMethods {
 
   /** Cumulative metrics of a source handle, same keys as `enrich`. */
   @native def sourceMetrics(handle: Long): String
+
+  // --- The streaming record log (DESIGN section 6) ----------------------------------------
+
+  /**
+   * Driver: polls from `offsetJson` (`{"value": ..., "skip": n, "mode": "first"|"equal"}`),
+   * keeping at most `limit` records. Returns one header line
+   * `{"next": <offset object or null when it does not move>, "records": n, "truncated": bool,
+   * "metrics": {...}}`, then each record's JSON on its own line (the record log's content).
+   * `first` marks a poll before the stream delivered any record: a misconfigured offsetField
+   * fails it.
+   */
+  @native def pollLog(handle: Long, offsetJson: String, limit: Long, first: Boolean): String
+
+  /** Executor: decodes a record log (one record's JSON per line) into the out structs. */
+  @native def decodeLog(
+      handle: Long,
+      lines: String,
+      outArrayAddr: Long,
+      outSchemaAddr: Long): String
 }

@@ -52,13 +52,7 @@ private[sparkrest] final class NativeSource private (
     }
   }
 
-  /** Driver: where a poll from `offset` taking at most `limit` records would end. */
-  def pollOffset(offset: String, limit: Long): Poll = {
-    val answer = mapper.readTree(Native.methods.poll(handle, offset, limit, 0L, 0L))
-    Poll(nextOffset(answer), long(answer, "records"), metrics(answer))
-  }
-
-  /** Executor: the first `limit` records after `offset`, in API order. */
+  /** The first `limit` records after `offset`, in API order (schema sampling). */
   def pollRecords(offset: String, limit: Long): (Poll, ResultBatch) = {
     val (json, batch) = ArrowImport.importInto(allocator) { (outArray, outSchema) =>
       Native.methods.poll(handle, offset, limit, outArray, outSchema)
@@ -67,6 +61,35 @@ private[sparkrest] final class NativeSource private (
       val answer = mapper.readTree(json)
       checkSchema(batch)
       (Poll(nextOffset(answer), records(answer, batch), metrics(answer)), batch)
+    } catch {
+      case NonFatal(e) =>
+        batch.close()
+        throw e
+    }
+  }
+
+  /** Driver: one poll for the record log (see [[io.sparkrest.NativeMethods.pollLog]]). */
+  def pollLog(offsetJson: String, limit: Long, first: Boolean): LogPoll = {
+    val reply = Native.methods.pollLog(handle, offsetJson, limit, first)
+    val cut = reply.indexOf('\n')
+    val header = mapper.readTree(if (cut < 0) reply else reply.substring(0, cut))
+    val next = Option(header.get("next")).filterNot(_.isNull).map(mapper.writeValueAsString)
+    LogPoll(
+      next,
+      long(header, "records"),
+      Option(header.get("truncated")).exists(_.asBoolean()),
+      metrics(header),
+      if (cut < 0) "" else reply.substring(cut + 1))
+  }
+
+  /** Executor: the rows of a record log. */
+  def decodeLog(lines: String): (Long, ResultBatch) = {
+    val (json, batch) = ArrowImport.importInto(allocator) { (outArray, outSchema) =>
+      Native.methods.decodeLog(handle, lines, outArray, outSchema)
+    }
+    try {
+      checkSchema(batch)
+      (records(mapper.readTree(json), batch), batch)
     } catch {
       case NonFatal(e) =>
         batch.close()
@@ -114,6 +137,14 @@ private[sparkrest] object NativeSource {
 
   /** One poll's outcome; `nextOffset` is None when the offset does not move. */
   final case class Poll(nextOffset: Option[String], records: Long, metrics: Map[String, Long])
+
+  /** One poll for the record log: `lines` holds each record's JSON on its own line. */
+  final case class LogPoll(
+      next: Option[String],
+      records: Long,
+      truncated: Boolean,
+      metrics: Map[String, Long],
+      lines: String)
 
   /** Opens a source; throws [[io.sparkrest.RestOptionException]] for bad options. */
   def open(spec: SourceSpec, name: String): NativeSource = {

@@ -32,8 +32,12 @@ class RestDataSource extends TableProvider with RelationProvider with DataSource
 
   override def inferSchema(options: CaseInsensitiveStringMap): StructType = {
     val config = SourceConfig(options.asCaseSensitiveMap())
-    if (config.hasInput) new StructType() // the V1 relation gives the schema
-    else {
+    if (config.hasInput) {
+      // The V1 relation gives a batch read's schema; seed 002's streams carry a dummy inputData.
+      val plan = streamPlan(config)
+      plan.foreach(p => inferred = Some(config.values -> p))
+      plan.map(_.spec.resultSchema).getOrElse(new StructType())
+    } else {
       val plan = apiReadPlan(config)
       inferred = Some(config.values -> plan)
       plan.spec.resultSchema
@@ -45,8 +49,12 @@ class RestDataSource extends TableProvider with RelationProvider with DataSource
       partitioning: Array[Transform],
       properties: JMap[String, String]): Table = {
     val config = SourceConfig(properties)
-    if (config.hasInput) new RestTable(config, None, schema)
-    else {
+    if (config.hasInput) {
+      val plan = inferred
+        .collect { case (values, p) if values == config.values => p }
+        .orElse(streamPlan(config))
+      new RestTable(config, plan, plan.map(_.spec.resultSchema).getOrElse(schema))
+    } else {
       val plan = inferred
         .collect { case (values, p) if values == config.values => p }
         .getOrElse(apiReadPlan(config))
@@ -65,6 +73,16 @@ class RestDataSource extends TableProvider with RelationProvider with DataSource
     }
     InputRelation(sqlContext.sparkSession, config)
   }
+
+  /**
+   * A stream written as in seed 002 (`streaming=true` and a dummy `inputData`): the plan of
+   * the API's own records, without the input. None for any other read with input.
+   */
+  private def streamPlan(config: SourceConfig): Option[ApiReadPlan] =
+    if (config.input.isEmpty && config.looksLikeStream) {
+      try Some(apiReadPlan(config.withoutInputData))
+      catch { case _: RestOptionException => None }
+    } else None
 
   private def apiReadPlan(config: SourceConfig): ApiReadPlan = {
     val spark = SparkSession.active

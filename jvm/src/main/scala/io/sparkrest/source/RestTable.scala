@@ -4,6 +4,9 @@ import java.util.{Set => JSet}
 
 import scala.jdk.CollectionConverters._
 
+import org.apache.hadoop.conf.Configuration
+
+import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.catalog.{SupportsRead, Table, TableCapability}
 import org.apache.spark.sql.connector.metric.CustomMetric
 import org.apache.spark.sql.connector.read.{Batch, Scan, ScanBuilder}
@@ -64,7 +67,8 @@ private[sparkrest] final class RestScan(plan: ApiReadPlan, tableSchema: StructTy
 
   override def toMicroBatchStream(checkpointLocation: String): MicroBatchStream = {
     plan.options.checkSurface(RestOptions.Surface.Stream)
-    new RestMicroBatchStream(plan.spec, plan.config)
+    val hadoopConf = new Configuration(SparkSession.active.sparkContext.hadoopConfiguration)
+    new RestMicroBatchStream(plan.spec, plan.config, checkpointLocation, hadoopConf)
   }
 
   override def supportedCustomMetrics(): Array[CustomMetric] = SourceMetrics.supported

@@ -14,7 +14,9 @@ import io.sparkrest.{RestOptionException, RestOptionNames, RestOptions}
  *
  * Not a case class: `toString` must never show a secret.
  */
-private[sparkrest] final class SourceConfig private (val values: Map[String, String]) {
+private[sparkrest] final class SourceConfig private (
+    val values: Map[String, String],
+    val ignoredInputData: Boolean = false) {
   import SourceConfig._
 
   /** The temporary view whose rows drive the requests. */
@@ -57,6 +59,23 @@ private[sparkrest] final class SourceConfig private (val values: Map[String, Str
   /** Max records per micro-batch. */
   def batchSize: Long = number("batchSize", 1000L).max(1L)
 
+  /** Consecutive failed polls after which a stream fails (validated by the engine). */
+  def maxPollFailures: Int = number("maxPollFailures", 10L).max(1L).min(Int.MaxValue).toInt
+
+  /**
+   * A stream read written the way seed 002 does: `streaming=true`, or options only a stream
+   * has. Such a read ignores a dummy `inputData` (with a warning when the stream starts).
+   */
+  def looksLikeStream: Boolean =
+    values.exists { case (k, v) =>
+      (k.equalsIgnoreCase("streaming") && v.trim.equalsIgnoreCase("true")) ||
+      StreamOnlyOptions.exists(_.equalsIgnoreCase(k))
+    }
+
+  /** These options without the input rows: what a stream reads with. */
+  def withoutInputData: SourceConfig =
+    new SourceConfig(values.filterNot(_._1.equalsIgnoreCase(InputData)), ignoredInputData = true)
+
   def initialOffset: String = values.getOrElse("initialOffset", "0")
 
   private def number(name: String, default: Long): Long =
@@ -69,6 +88,8 @@ private[sparkrest] object SourceConfig {
   val Input = "input"
   private val MaxIntervalSeconds = 86400.0
   val InputData = "inputData"
+  private val StreamOnlyOptions =
+    Seq("streamingInterval", "offsetType", "offsetField", "initialOffset", "maxPollFailures")
 
   /** From a Spark options map; keys keep the user's spelling when Spark still has it. */
   def apply(options: Map[String, String]): SourceConfig = {

@@ -24,7 +24,9 @@ private[sparkrest] object SourceMetrics {
     Def("cacheHits", Seq("cache_hits"), () => new CacheHitsMetric),
     Def("bytesReceived", Seq("bytes_received"), () => new BytesReceivedMetric),
     Def("requestLatency", Seq("latency_nanos_total"), () => new RequestLatencyMetric),
-    Def("throttledTime", Seq("throttled_nanos"), () => new ThrottledTimeMetric))
+    Def("throttledTime", Seq("throttled_nanos"), () => new ThrottledTimeMetric),
+    Def("polls", Seq("polls"), () => new PollsMetric),
+    Def("logBytes", Seq("log_bytes"), () => new LogBytesMetric))
 
   def supported: Array[CustomMetric] = defs.map(_.make()).toArray
 
@@ -113,4 +115,16 @@ class ThrottledTimeMetric extends CustomSumMetric {
   override def description(): String = "time waiting on rate limit"
   override def aggregateTaskMetrics(taskMetrics: Array[Long]): String =
     SourceMetrics.formatNanos(taskMetrics.sum)
+}
+
+class PollsMetric extends CustomSumMetric {
+  override def name(): String = "polls"
+  override def description(): String = "polls that planned the stream's micro-batches"
+}
+
+class LogBytesMetric extends CustomSumMetric {
+  override def name(): String = "logBytes"
+  override def description(): String = "record log bytes read"
+  override def aggregateTaskMetrics(taskMetrics: Array[Long]): String =
+    SourceMetrics.formatBytes(taskMetrics.sum)
 }

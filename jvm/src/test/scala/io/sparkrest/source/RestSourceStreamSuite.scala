@@ -148,13 +148,24 @@ class RestSourceStreamSuite extends AnyFunSuite with Matchers with BeforeAndAfte
     val config = SourceConfig(values)
     val spec =
       new SourceSpec(RestOptions.analyze(values).json, Some(StructType.fromDDL("id BIGINT")), "UTC")
-    new RestMicroBatchStream(spec, config, clock)
+    val checkpoint = Files.createTempDirectory("rest-direct").toUri.toString
+    new RestMicroBatchStream(
+      spec,
+      config,
+      checkpoint,
+      new org.apache.hadoop.conf.Configuration(),
+      clock)
   }
 
   private def requests(api: MockApiProcess): Long =
     """"total":(\d+)""".r.findFirstMatchIn(api.get("/stats")).get.group(1).toLong
 
-  test("latestOffset polls at most once per streamingInterval") {
+  private def place(offset: Any): (String, Long, Long) = {
+    val o = RestOffset.of(offset.asInstanceOf[org.apache.spark.sql.connector.read.streaming.Offset])
+    (o.value, o.skip, o.records)
+  }
+
+  test("a poll that does not fill a batch waits for streamingInterval; the batch is logged") {
     val api = new MockApiProcess("--event-rate", "1000", "--event-max", "10")
     var now = 0L
     val stream = directStream(api, () => now)
@@ -163,31 +174,39 @@ class RestSourceStreamSuite extends AnyFunSuite with Matchers with BeforeAndAfte
       val base = requests(api)
       val limit = ReadLimit.maxRows(1000)
       val start = stream.initialOffset()
-      val first = RestOffset.of(stream.latestOffset(start, limit))
-      first shouldBe RestOffset("10", 10)
-      requests(api) shouldBe base + 1
+      val first = stream.latestOffset(start, limit)
+      place(first) shouldBe (("10", 1L, 10L))
+      // The first poll of a stream cannot tell a full page: it asks once more, at once.
+      requests(api) shouldBe base + 2
+      val parts = stream.planInputPartitions(start, first)
+      parts.length shouldBe 1
+      new java.io.File(new java.net.URI(parts.head.asInstanceOf[LogPartition].file)).length() should
+        be > 0L
       now = 5L * 1000000000L
       stream.latestOffset(first, limit) shouldBe first
-      stream.latestOffset(start, limit) shouldBe first
-      requests(api) shouldBe base + 1
+      stream.latestOffset(start, limit) shouldBe first // the planned batch, not a new poll
+      requests(api) shouldBe base + 2
       now = 11L * 1000000000L
       stream.latestOffset(first, limit) shouldBe first // nothing new: the offset stays
-      requests(api) shouldBe base + 2
+      requests(api) shouldBe base + 3
+      stream.commit(first)
+      new java.io.File(new java.net.URI(parts.head.asInstanceOf[LogPartition].file))
+        .exists() shouldBe false
     } finally {
       stream.stop()
       api.close()
     }
   }
 
-  test("a full poll (a backlog) is followed at once by the next one") {
+  test("a full batch (a backlog) is followed at once by the next one") {
     val api = new MockApiProcess("--event-rate", "1000", "--event-max", "30")
     val stream = directStream(api, () => 0L)
     try {
       waitForFeed(api, 30)
       val limit = ReadLimit.maxRows(10)
-      val first = RestOffset.of(stream.latestOffset(stream.initialOffset(), limit))
-      first shouldBe RestOffset("10", 10)
-      RestOffset.of(stream.latestOffset(first, limit)) shouldBe RestOffset("20", 10)
+      val first = stream.latestOffset(stream.initialOffset(), limit)
+      place(first) shouldBe (("10", 1L, 10L))
+      place(stream.latestOffset(first, limit)) shouldBe (("20", 1L, 10L))
     } finally {
       stream.stop()
       api.close()
@@ -201,12 +220,13 @@ class RestSourceStreamSuite extends AnyFunSuite with Matchers with BeforeAndAfte
     try {
       waitForFeed(api, 10)
       val limit = ReadLimit.maxRows(1000)
-      val first = RestOffset.of(stream.latestOffset(stream.initialOffset(), limit))
+      val first = stream.latestOffset(stream.initialOffset(), limit)
       api.close()
       now = 20L * 1000000000L
       stream.latestOffset(first, limit) shouldBe first
       val metrics = stream.metrics(java.util.Optional.of(first)).asScala
       metrics("pollErrors") shouldBe "1"
+      metrics("polls").toLong should be > 0L
       metrics("lastPollError") should not be empty
     } finally stream.stop()
 
@@ -224,7 +244,7 @@ class RestSourceStreamSuite extends AnyFunSuite with Matchers with BeforeAndAfte
       spark.readStream
         .format("rest")
         .option("url", "http://127.0.0.1:1/x/{id}")
-        .option("inputData", """[{"id": 1}]""")
+        .option("inputData", """[{"id": 1}]""") // no streaming=true: a batch read's input
         .load()
         .writeStream
         .format("memory")
