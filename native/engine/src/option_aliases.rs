@@ -96,6 +96,11 @@ pub fn normalize(raw: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
     let mut given_as: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in raw {
         let (canonical, value) = if option_names::is_known(name) {
+            // Seed 002's `streaming` is a known option (streams accept it
+            // and change nothing); its value is checked on every surface.
+            if name == "streaming" {
+                check_boolean(name, value)?;
+            }
             (name.clone(), value.clone())
         } else {
             match alias(name) {
@@ -305,7 +310,7 @@ mod tests {
         assert_eq!(get(&m, "includeInputs").as_deref(), Some("false"));
         assert_eq!(get(&m, "dataField").as_deref(), Some("data.items"));
         assert_eq!(get(&m, "inputPartitions").as_deref(), Some("4"));
-        assert!(!m.contains_key("streaming"));
+        assert_eq!(get(&m, "streaming").as_deref(), Some("true"));
         assert_eq!(get(&m, "queryType").as_deref(), Some("querystring"));
     }
 
