@@ -89,7 +89,8 @@ private[sparkrest] object RestOffset {
       case (None, Some(old)) => RestOffset(old, 0L, "first", 0L, 0L, 0L)
       case _ =>
         throw new IllegalArgumentException(
-          s"not a rest source offset (expected {\"value\": \"...\", \"skip\": n, ...}): $json")
+          // Triple quotes: Scala 2.12 (the 3.5 line) rejects \" in interpolations.
+          s"""not a rest source offset (expected {"value": "...", "skip": n, ...}): $json""")
     }
   }
 
