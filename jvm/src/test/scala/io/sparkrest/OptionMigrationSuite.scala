@@ -27,7 +27,9 @@ class OptionMigrationSuite extends AnyFunSuite with Matchers {
       "token" -> "s3cr3t",
       "requestTimeout" -> "1500",
       "includeInputs" -> "false",
-      "inputPartitions" -> "3")
+      "inputPartitions" -> "3",
+      // seed 002's no-op stays (checked, then ignored by every surface)
+      "streaming" -> "true")
     o.redacted("token") shouldBe "*****"
     o.includeInputs shouldBe false
     o.inputPartitions shouldBe Some(3)
