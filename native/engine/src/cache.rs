@@ -121,6 +121,23 @@ impl ResponseCache {
         }
     }
 
+    /// Keeps a sent request's cacheable outcome in memory only (never
+    /// blocks, so it runs on the runtime as the answer arrives; the disk
+    /// store follows on the task thread through `store_one`).
+    pub fn store_in_memory(&self, spec: &RequestSpec, outcome: &Outcome) {
+        let (Some(status), Some(body)) = (outcome.status, &outcome.body) else {
+            return;
+        };
+        if self.cacheable(status) {
+            let entry = Entry {
+                status,
+                body: body.clone(),
+                expires_at: SystemTime::now() + self.ttl,
+            };
+            self.memory.insert(spec.clone(), Arc::new(entry));
+        }
+    }
+
     fn read_disk(&self, spec: &RequestSpec) -> Option<Arc<Entry>> {
         let entry = Arc::new(self.disk.as_ref()?.get(&self.digest(spec))?);
         self.memory.insert(spec.clone(), Arc::clone(&entry));

@@ -501,7 +501,17 @@ impl Transport {
         let owned = spec.clone();
         self.single_flight
             .run(spec, move || {
-                async move { transport.sender.send(&owned, &counters).await }.boxed()
+                async move {
+                    let outcome = transport.sender.send(&owned, &counters).await;
+                    // Into the memory cache before the flight ends: a batch
+                    // looked up between the end of the flight and the task
+                    // thread's store would otherwise send it again.
+                    if let Some(cache) = &transport.cache {
+                        cache.store_in_memory(&owned, &outcome);
+                    }
+                    outcome
+                }
+                .boxed()
             })
             .await
     }
