@@ -88,6 +88,9 @@ pub(crate) struct PendingBatch {
     /// Keys of this batch not yet sent (batch endpoints).
     pub(crate) unsent_keys: usize,
     pub(crate) went_out: u64,
+    /// Requests answered by joining an identical one in flight elsewhere
+    /// (single-flight): their rows count as deduplicated.
+    pub(crate) joined: u64,
     pub(crate) counters: Arc<Counters>,
 }
 
@@ -159,6 +162,7 @@ impl TaskStream {
                     remaining: keys.len(),
                     unsent_keys: keys.len(),
                     went_out: 0,
+                    joined: 0,
                     counters,
                 }
             }
@@ -176,6 +180,7 @@ impl TaskStream {
                     requests: plan.requests,
                     unsent_keys: 0,
                     went_out: 0,
+                    joined: 0,
                     counters,
                 };
                 self.send_requests(engine, seq, &mut batch);
@@ -404,6 +409,9 @@ impl TaskStream {
                         }
                     }
                     pending.set(index, outcome, role == Role::Sent);
+                    if role == Role::Joined {
+                        pending.joined += 1;
+                    }
                 }
             }
             Event::Chunk {
@@ -447,6 +455,7 @@ impl TaskStream {
         };
         let (result, mut metrics) =
             batch_result::finish(&completed, engine.options(), engine.result_fields())?;
+        metrics.deduped_rows += batch.joined;
         metrics.engine_nanos = batch.started.elapsed().as_nanos() as u64;
         engine.record(&metrics, &batch.counters);
         Ok((result, metrics))
