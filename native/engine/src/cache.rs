@@ -121,6 +121,17 @@ impl ResponseCache {
         }
     }
 
+    /// The memory cache's outcome of one request (never blocks); counts
+    /// the hit in `counters`.
+    pub fn lookup_in_memory(&self, spec: &RequestSpec, counters: &Counters) -> Option<Outcome> {
+        let entry = self.memory.get(spec)?;
+        if entry.expires_at <= SystemTime::now() {
+            return None;
+        }
+        Counters::add(&counters.cache_hits, 1);
+        Some(Outcome::from_response(entry.status, entry.body.clone()))
+    }
+
     /// Keeps a sent request's cacheable outcome in memory only (never
     /// blocks, so it runs on the runtime as the answer arrives; the disk
     /// store follows on the task thread through `store_one`).

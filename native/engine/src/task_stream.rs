@@ -511,6 +511,13 @@ impl Transport {
         self.single_flight
             .run(spec, move || {
                 async move {
+                    // An identical flight may have ended (and stored its
+                    // answer) between the task thread's lookup and now.
+                    if let Some(cache) = &transport.cache {
+                        if let Some(hit) = cache.lookup_in_memory(&owned, &counters) {
+                            return hit;
+                        }
+                    }
                     let outcome = transport.sender.send(&owned, &counters).await;
                     // Into the memory cache before the flight ends: a batch
                     // looked up between the end of the flight and the task
