@@ -38,13 +38,13 @@ pub fn next_offset(
 /// A record's offset value: numbers compare as numbers, strings as
 /// ISO-8601 timestamps (else as text).
 #[derive(Debug, Clone, PartialEq)]
-enum OffsetValue {
+pub(crate) enum OffsetValue {
     Number(serde_json::Number),
     Text(String),
 }
 
 impl OffsetValue {
-    fn key(&self) -> (i128, String) {
+    pub(crate) fn key(&self) -> (i128, String) {
         match self {
             OffsetValue::Number(n) => (
                 n.as_i64()
@@ -61,14 +61,14 @@ impl OffsetValue {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             OffsetValue::Number(n) => n.to_string(),
             OffsetValue::Text(s) => s.clone(),
         }
     }
 
-    fn plus_one(&self) -> Option<String> {
+    pub(crate) fn plus_one(&self) -> Option<String> {
         match self {
             OffsetValue::Number(n) => n.as_i64().map(|i| (i + 1).to_string()),
             OffsetValue::Text(s) => s.parse::<i64>().ok().map(|i| (i + 1).to_string()),
@@ -76,7 +76,7 @@ impl OffsetValue {
     }
 }
 
-fn max_of(records: &[Value], path: &[String]) -> Option<OffsetValue> {
+pub(crate) fn max_of(records: &[Value], path: &[String]) -> Option<OffsetValue> {
     records
         .iter()
         .filter_map(|r| match json_path::at(r, path)? {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::json_path;
+use crate::offsets::max_of;
 use crate::source_options::OffsetType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -169,57 +170,8 @@ pub fn field_found(
     }
 }
 
-/// A record's offset value: numbers compare as numbers, strings as
-/// ISO-8601 timestamps (else as text).
-#[derive(Debug, Clone, PartialEq)]
-enum OffsetValue {
-    Number(serde_json::Number),
-    Text(String),
-}
-
-impl OffsetValue {
-    fn key(&self) -> (i128, String) {
-        match self {
-            OffsetValue::Number(n) => (
-                n.as_i64()
-                    .map(i128::from)
-                    .unwrap_or_else(|| n.as_f64().unwrap_or(0.0) as i128),
-                String::new(),
-            ),
-            OffsetValue::Text(s) => {
-                let nanos = arrow::compute::kernels::cast_utils::string_to_timestamp_nanos(s)
-                    .map(i128::from)
-                    .unwrap_or(i128::MIN);
-                (nanos, s.clone())
-            }
-        }
-    }
-
-    fn text(&self) -> String {
-        match self {
-            OffsetValue::Number(n) => n.to_string(),
-            OffsetValue::Text(s) => s.clone(),
-        }
-    }
-
-    fn plus_one(&self) -> Option<String> {
-        match self {
-            OffsetValue::Number(n) => n.as_i64().map(|i| (i + 1).to_string()),
-            OffsetValue::Text(s) => s.parse::<i64>().ok().map(|i| (i + 1).to_string()),
-        }
-    }
-}
-
-fn max_of(records: &[Value], path: &[String]) -> Option<OffsetValue> {
-    records
-        .iter()
-        .filter_map(|r| match json_path::at(r, path)? {
-            Value::Number(n) => Some(OffsetValue::Number(n.clone())),
-            Value::String(s) => Some(OffsetValue::Text(s.clone())),
-            _ => None,
-        })
-        .max_by(|a, b| a.key().cmp(&b.key()))
-}
+// The offset value and the max over records are the batch poll's
+// (`offsets.rs`): one comparison rule for both.
 
 #[cfg(test)]
 #[path = "stream_offset_tests.rs"]
