@@ -27,8 +27,6 @@ enum Alias {
     Convert(&'static str, fn(&str, &str) -> Result<String>),
     /// A header (`cookie` -> `header.Cookie`).
     Header(&'static str),
-    /// Accepted, validated as a boolean, then ignored.
-    Ignored,
     /// Refused with a message naming the spark-rest option and its unit.
     Refused(fn(&str) -> String),
 }
@@ -51,7 +49,6 @@ fn alias(name: &str) -> Option<Alias> {
         "includeinputsinoutput" => Alias::Convert("includeInputs", yes_no),
         "jsonpath" => Alias::Convert("dataField", json_path),
         "partitions" => Alias::Rename("inputPartitions"),
-        "streaming" => Alias::Ignored,
         // seed 000's Python recipes: same meaning, same unit
         "statusforcelist" => Alias::Rename("retryOnStatus"),
         "concurrentrequests" => Alias::Rename("concurrency"),
@@ -110,10 +107,6 @@ pub fn normalize(raw: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
                     format!("{}{header}", option_names::HEADER_PREFIX),
                     value.clone(),
                 ),
-                Some(Alias::Ignored) => {
-                    check_boolean(name, value)?;
-                    continue;
-                }
                 Some(Alias::Refused(hint)) => {
                     return Err(invalid(format!(
                         "option '{name}' is not a spark-rest option: {}",

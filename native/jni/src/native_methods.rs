@@ -56,6 +56,21 @@ pub(crate) fn handle_ref<'a, T>(handle: jlong, what: &str) -> BridgeResult<&'a T
     Ok(unsafe { &*(handle as *const T) })
 }
 
+/// Exports an enriched batch into the structs the JVM allocated and
+/// returns its metrics as JSON (the answer of `enrich` and `takeBatch`).
+pub(crate) fn export_result<'local>(
+    env: &mut Env<'local>,
+    output: &arrow::array::StructArray,
+    metrics: &spark_rest_engine::BatchMetrics,
+    out_array: jlong,
+    out_schema: jlong,
+) -> BridgeResult<JObject<'local>> {
+    // SAFETY: the JVM allocated these empty structs for the result.
+    unsafe { ffi::export_struct(output, out_array, out_schema) }?;
+    let json = serde_json::to_string(metrics).map_err(|e| BridgeError::internal(e.to_string()))?;
+    java_string(env, &json)
+}
+
 fn engine<'a>(handle: jlong) -> BridgeResult<&'a Arc<Engine>> {
     handle_ref(handle, "engine")
 }
@@ -113,11 +128,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_enrich<'local>(
             // Tokio worker.
             drop(input);
             let (output, metrics) = result?;
-            // SAFETY: the JVM allocated these empty structs for the result.
-            unsafe { ffi::export_struct(&output, out_array, out_schema) }?;
-            let json = serde_json::to_string(&metrics)
-                .map_err(|e| BridgeError::internal(e.to_string()))?;
-            java_string(env, &json)
+            export_result(env, &output, &metrics, out_array, out_schema)
         })
         .resolve::<ThrowJavaException>()
 }

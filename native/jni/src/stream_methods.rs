@@ -13,9 +13,9 @@ use jni::sys::jlong;
 use jni::EnvUnowned;
 use spark_rest_engine::{Engine, TaskStream};
 
-use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
+use crate::errors::{BridgeResult, ThrowJavaException};
 use crate::ffi;
-use crate::native_methods::{handle_ref, java_string};
+use crate::native_methods::{export_result, handle_ref};
 
 /// What a stream handle points to.
 struct StreamHandle {
@@ -82,11 +82,7 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_takeBatch<'local>(
             let Some((output, metrics)) = s.stream.take(&s.engine, Some(wait))? else {
                 return Ok(JObject::null());
             };
-            // SAFETY: the JVM allocated these empty structs for the result.
-            unsafe { ffi::export_struct(&output, out_array, out_schema) }?;
-            let json = serde_json::to_string(&metrics)
-                .map_err(|e| BridgeError::internal(e.to_string()))?;
-            java_string(env, &json)
+            export_result(env, &output, &metrics, out_array, out_schema)
         })
         .resolve::<ThrowJavaException>()
 }
