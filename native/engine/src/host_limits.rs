@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::adaptive_limit::{AdaptiveLimit, Sample};
+use crate::adaptive_limit::{AdaptiveLimit, RoundId, Sample};
 use crate::attempt::Attempt;
 use crate::circuit::host_of;
 use crate::concurrency::{Permit, ResizableSemaphore};
@@ -43,7 +43,9 @@ struct HostState {
 pub struct Slot {
     _permit: Permit,
     in_flight: usize,
-    host: Option<Arc<HostLimit>>,
+    /// With `auto`: the host's limit, and the round this request counts in
+    /// (reported when the slot ends, whether answered or abandoned).
+    host: Option<(Arc<HostLimit>, RoundId)>,
     started: Instant,
     limit: usize,
     peak: usize,
@@ -86,14 +88,15 @@ impl InFlight {
                         .or_insert_with_key(|host| HostLimit::new(host, *min, *max)),
                 );
                 let permit = host.permits.acquire().await?;
-                let (limit, peak) = {
-                    let state = host.state();
-                    (state.algorithm.limit(), state.algorithm.peak())
+                let (limit, peak, round) = {
+                    let mut state = host.state();
+                    let round = state.algorithm.on_send(Instant::now());
+                    (state.algorithm.limit(), state.algorithm.peak(), round)
                 };
                 Some(Slot {
                     in_flight: permit.in_flight,
                     _permit: permit,
-                    host: Some(host),
+                    host: Some((host, round)),
                     started: Instant::now(),
                     limit,
                     peak,
@@ -144,9 +147,9 @@ impl HostLimit {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn learn(&self, sample: Sample) {
+    fn learn(&self, round: RoundId, sample: Sample) {
         let mut state = self.state();
-        let Some(limit) = state.algorithm.on_sample(sample, Instant::now()) else {
+        let Some(limit) = state.algorithm.on_sample(round, sample, Instant::now()) else {
             return;
         };
         self.permits.resize(limit);
@@ -178,11 +181,23 @@ impl Slot {
 
     /// Feeds the attempt's outcome and latency to the host's limit.
     pub fn finish(self, attempt: &Attempt) {
-        let Some(host) = &self.host else {
-            return;
-        };
-        if let Some(sample) = sample_of(attempt, self.started.elapsed(), self.in_flight) {
-            host.learn(sample);
+        let latency = self.started.elapsed();
+        self.finish_after(attempt, latency);
+    }
+
+    fn finish_after(mut self, attempt: &Attempt, latency: Duration) {
+        if let Some((host, round)) = self.host.take() {
+            host.learn(round, sample_of(attempt, latency, self.in_flight));
+        }
+    }
+}
+
+impl Drop for Slot {
+    /// A slot given up without an attempt (a cancelled task, an open
+    /// circuit) still ends its round, or the round would never close.
+    fn drop(&mut self) {
+        if let Some((host, round)) = self.host.take() {
+            host.learn(round, Sample::Nothing);
         }
     }
 }
@@ -190,14 +205,14 @@ impl Slot {
 /// What an attempt says about the host's capacity: 429, 503, timeouts and
 /// connection failures are drops; other answers are latency samples;
 /// failures of our own (token, body too large) say nothing.
-fn sample_of(attempt: &Attempt, latency: Duration, in_flight: usize) -> Option<Sample> {
+fn sample_of(attempt: &Attempt, latency: Duration, in_flight: usize) -> Sample {
     match attempt {
         Attempt::Response {
             status: 429 | 503, ..
-        } => Some(Sample::Dropped),
-        Attempt::Response { .. } => Some(Sample::Answered { latency, in_flight }),
-        Attempt::Transport(_) => Some(Sample::Dropped),
-        Attempt::Fatal(_) | Attempt::Token(_) => None,
+        } => Sample::Dropped,
+        Attempt::Response { .. } => Sample::Answered { latency, in_flight },
+        Attempt::Transport(_) => Sample::Dropped,
+        Attempt::Fatal(_) | Attempt::Token(_) => Sample::Nothing,
     }
 }
 
@@ -225,7 +240,9 @@ mod tests {
         let (peak, log) = capture(|| {
             rt.block_on(async {
                 let limits = InFlight::new(&Concurrency::Auto { min: 4, max: 64 });
-                // Keep the limit in use, with a constant (no queueing) latency.
+                // Keep the limit in use, with a constant (no queueing)
+                // latency: the same for every answer, whatever the load of
+                // the machine running the test.
                 for _ in 0..200 {
                     let mut slots = Vec::new();
                     let limit = limits.acquire("http://a:1/x").await.unwrap().limits().0;
@@ -233,9 +250,8 @@ mod tests {
                         slots.push(limits.acquire("http://a:1/x").await.unwrap());
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
-                    // The last admitted first: the window sees the limit in use.
-                    for slot in slots.into_iter().rev() {
-                        slot.finish(&answered());
+                    for slot in slots {
+                        slot.finish_after(&answered(), Duration::from_millis(2));
                     }
                 }
                 let a = limits.acquire("http://a:1/x").await.unwrap().limits();
@@ -263,16 +279,19 @@ mod tests {
             link: None,
             rate: Default::default(),
         };
-        assert_eq!(sample_of(&with_status(429), d, 1), Some(Sample::Dropped));
-        assert_eq!(sample_of(&with_status(503), d, 1), Some(Sample::Dropped));
+        assert_eq!(sample_of(&with_status(429), d, 1), Sample::Dropped);
+        assert_eq!(sample_of(&with_status(503), d, 1), Sample::Dropped);
         assert_eq!(
             sample_of(&Attempt::Transport("timeout".into()), d, 1),
-            Some(Sample::Dropped)
+            Sample::Dropped
         );
         assert!(matches!(
             sample_of(&with_status(404), d, 1),
-            Some(Sample::Answered { .. })
+            Sample::Answered { .. }
         ));
-        assert_eq!(sample_of(&Attempt::Fatal("too big".into()), d, 1), None);
+        assert_eq!(
+            sample_of(&Attempt::Fatal("too big".into()), d, 1),
+            Sample::Nothing
+        );
     }
 }

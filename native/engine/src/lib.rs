@@ -3,6 +3,9 @@
 //! crate exposes it to the JVM and through a C ABI.
 
 pub mod adaptive_limit;
+#[cfg(test)]
+mod adaptive_sim;
+mod adaptive_window;
 pub mod analyze;
 pub mod attempt;
 pub mod batch_accumulator;
