@@ -11,7 +11,9 @@
 //!   no-load, the limit grows by half per round, by less as latency creeps
 //!   up (HyStart), so the step that crosses the capacity overshoots it by at
 //!   most half. At the first sign of queueing (`SLOW_START_EXIT`), not at
-//!   the first drop, it ends and jumps to the gradient's target.
+//!   the first drop, it ends and jumps to the gradient's target. If that
+//!   was a false alarm (a pause of a busy client), it resumes after two
+//!   rounds that use the whole limit without queueing (HyStart++).
 //! - **Gradient**: `target = limit * min(1, TOLERANCE / ratio) + sqrt(limit)`.
 //!   Below the capacity latency is flat and the limit grows by `sqrt(limit)`
 //!   per round; above it the first term is the capacity itself (Vegas), so
@@ -48,6 +50,8 @@ const SMOOTHING: f64 = 0.25;
 const BACKOFF: f64 = 0.75;
 /// A round within this multiple of no-load confirms it.
 const NO_LOAD_CONFIRMED: f64 = 1.05;
+/// Calm rounds in a row after which slow start resumes.
+const RESUME_AFTER_CALM_ROUNDS: u32 = 2;
 /// How long the no-load latency is trusted without being confirmed.
 const PROBE_INTERVAL: Duration = Duration::from_secs(10);
 /// A round is this share of the limit: half is enough for a mean (the
@@ -100,6 +104,8 @@ pub struct AdaptiveLimit {
     round: Round,
     /// When a drop last cut the limit.
     last_cut: Option<Instant>,
+    /// Rounds in a row that kept the limit in use without queueing.
+    calm_rounds: u32,
 }
 
 impl AdaptiveLimit {
@@ -118,6 +124,7 @@ impl AdaptiveLimit {
             fastest: Duration::MAX,
             round: Round::new(1, min, ROUND_SHARE),
             last_cut: None,
+            calm_rounds: 0,
         }
     }
 
@@ -213,6 +220,7 @@ impl AdaptiveLimit {
             return;
         };
         let busy = self.round.max_in_flight() as f64 >= self.limit * 0.5;
+        let full = self.round.max_in_flight() as f64 >= self.limit * 0.9;
         let no_load = match self.no_load {
             Some(no_load) if mean > no_load => no_load,
             _ => {
@@ -242,7 +250,22 @@ impl AdaptiveLimit {
                 self.set(restore);
             }
             Phase::SlowStart => self.slow_start(ratio, busy),
-            Phase::Gradient => self.gradient(ratio, busy),
+            Phase::Gradient => {
+                // HyStart++: slow start that ended on a noisy round (a
+                // pause of the client) resumes once rounds that use the
+                // whole limit show no queue again. By Little's law that
+                // cannot happen above the capacity; after a drop the limit
+                // grows additively only (AIMD).
+                let calm = full && ratio <= NO_LOAD_CONFIRMED && self.last_cut.is_none();
+                self.calm_rounds = if calm { self.calm_rounds + 1 } else { 0 };
+                if self.calm_rounds >= RESUME_AFTER_CALM_ROUNDS {
+                    self.calm_rounds = 0;
+                    self.phase = Phase::SlowStart;
+                    self.slow_start(ratio, busy);
+                } else {
+                    self.gradient(ratio, busy);
+                }
+            }
         }
         if self.phase == Phase::Gradient && now.duration_since(self.no_load_seen) >= PROBE_INTERVAL
         {

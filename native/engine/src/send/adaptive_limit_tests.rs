@@ -237,3 +237,30 @@ fn a_stalled_request_now_and_then_does_not_end_slow_start() {
         .expect("never reached the capacity");
     assert!(reached < 2.5, "reached 256 after {reached:.2} s");
 }
+
+#[test]
+fn slow_start_resumes_after_a_false_alarm() {
+    // The client pauses during slow start: about 40 answers in a row are
+    // late by two service times, which reads as queueing and ends slow
+    // start at about 20. Rounds that then use the whole limit without
+    // queueing resume it, so the capacity of 256 is found about as fast as
+    // without the pause, not sqrt(limit) at a time.
+    let start = Instant::now();
+    let mut limit = AdaptiveLimit::new(4, 1024, start);
+    let mut server = Server::new(256, 50);
+    server.pause = Some((60..100, 2.0));
+    let (trace, _) = run(&mut limit, &server, answers(256, 50, 10), start);
+    let ended = trace.slow_start.iter().position(|on| !on);
+    let ended = ended.expect("the pause did not end slow start");
+    let paused_at = trace.points[ended].1;
+    assert!(paused_at < 64, "slow start ended at {paused_at}");
+    assert!(
+        trace.slow_start[ended..].contains(&true),
+        "slow start never resumed"
+    );
+    let reached = trace
+        .first_reached(256)
+        .expect("never reached the capacity");
+    assert!(reached < 2.0, "reached 256 after {reached:.2} s");
+    assert!(limit.peak() <= 384, "overshot to {}", limit.peak());
+}

@@ -16,6 +16,9 @@ pub struct Server {
     /// a fraction of `service` (a busy client machine); 0 for none.
     pub noise: f64,
     pub noise_every: u64,
+    /// Requests (by send order) delayed on the client by this fraction of
+    /// `service`: one pause of the client.
+    pub pause: Option<(std::ops::Range<u64>, f64)>,
 }
 
 impl Server {
@@ -25,6 +28,7 @@ impl Server {
             service: Duration::from_millis(service_ms),
             noise: 0.0,
             noise_every: 1,
+            pause: None,
         }
     }
 }
@@ -39,6 +43,8 @@ pub struct Trace {
     pub points: Vec<(f64, usize, usize)>,
     /// Latency of every answer, in multiples of `service`.
     pub latencies: Vec<f64>,
+    /// Whether slow start was on after each answer.
+    pub slow_start: Vec<bool>,
 }
 
 impl Trace {
@@ -93,6 +99,7 @@ pub fn run(
     let mut trace = Trace {
         points: Vec::new(),
         latencies: Vec::new(),
+        slow_start: Vec::new(),
     };
     let send_up_to_limit = |now: u64,
                             limit: &mut AdaptiveLimit,
@@ -106,11 +113,16 @@ pub fn run(
             slots.push(Reverse(begins + service));
             *sequence += 1;
             let noisy = server.noise > 0.0 && (*sequence).is_multiple_of(server.noise_every);
-            let noise = if noisy {
+            let mut noise = if noisy {
                 (service as f64 * server.noise) as u64
             } else {
                 0
             };
+            if let Some((sequences, pause)) = &server.pause {
+                if sequences.contains(sequence) {
+                    noise += (service as f64 * pause) as u64;
+                }
+            }
             let in_flight = pending.len() + 1;
             pending.push(Reverse((
                 begins + service + noise,
@@ -129,6 +141,7 @@ pub fn run(
         let latency = Duration::from_nanos(answered - sent);
         let at = start + Duration::from_nanos(now);
         limit.on_sample(round, Sample::Answered { latency, in_flight }, at);
+        trace.slow_start.push(limit.in_slow_start());
         trace
             .latencies
             .push(latency.as_secs_f64() / server.service.as_secs_f64());
