@@ -12,6 +12,7 @@ pub mod cache;
 pub mod circuit;
 pub mod client;
 pub mod concurrency;
+pub mod connection_cap;
 pub mod decode;
 pub mod disk_cache;
 pub mod engine;

@@ -1,0 +1,116 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::*;
+
+fn gate() -> (ConnectionCap, &'static str) {
+    (ConnectionCap::default(), "http://127.0.0.1:9/x")
+}
+
+fn go(ticket: &Ticket) -> bool {
+    matches!(ticket.admit(Instant::now()), Admission::Go)
+}
+
+fn pooled_answer(ticket: &Ticket) {
+    // A response head on a connection it did not open, which returns.
+    let mut state = ticket.state();
+    state.returns = true;
+    drop(state);
+    ticket.mark_responded(true);
+}
+
+#[test]
+fn a_connect_waits_while_a_connection_is_on_its_way_back() {
+    let (cap, url) = gate();
+    let a = cap.ticket(url);
+    assert!(go(&a), "no spare connection: the first connect starts");
+    a.connected(true);
+    pooled_answer(&a);
+    a.body_ended();
+    // `a`'s connection is returning: `b` must not open another.
+    let b = cap.ticket(url);
+    assert!(matches!(b.admit(Instant::now()), Admission::WaitUntil(_)));
+    // `b` got `a`'s connection from the pool: its waiting connect gives up
+    // and the next request may connect again.
+    b.mark_responded(true);
+    assert!(matches!(b.admit(Instant::now()), Admission::Abort));
+    assert!(go(&cap.ticket(url)));
+}
+
+#[test]
+fn a_connect_that_lost_the_race_counts_until_it_lands() {
+    let (cap, url) = gate();
+    let a = cap.ticket(url);
+    let spare = cap.ticket(url);
+    spare.state().returns = true;
+    spare.body_ended();
+    // `a` starts connecting after the spare expired, then the spare wins.
+    assert!(matches!(
+        a.admit(Instant::now() + RETURN_GRACE),
+        Admission::Go
+    ));
+    a.mark_responded(true);
+    // The connect goes on in the background: nobody else may connect.
+    let b = cap.ticket(url);
+    assert!(matches!(b.admit(Instant::now()), Admission::WaitUntil(_)));
+    a.connected(true);
+    // It landed idle in the pool: still spare until taken.
+    assert!(matches!(b.admit(Instant::now()), Admission::WaitUntil(_)));
+    b.mark_responded(true);
+    assert!(go(&cap.ticket(url)));
+}
+
+#[test]
+fn closing_answers_and_failed_connects_never_block_connects() {
+    let (cap, url) = gate();
+    let a = cap.ticket(url);
+    assert!(go(&a));
+    a.connected(true);
+    a.mark_responded(true); // returns == false: `Connection: close`
+    a.body_ended();
+    let b = cap.ticket(url);
+    assert!(go(&b));
+    b.mark_responded(false); // failed while connecting: background
+    b.connected(false);
+    assert!(go(&cap.ticket(url)));
+}
+
+#[test]
+fn a_spare_connection_that_never_comes_back_blocks_for_the_grace_only() {
+    let (cap, url) = gate();
+    let a = cap.ticket(url);
+    a.state().returns = true;
+    a.body_ended();
+    let b = cap.ticket(url);
+    let Admission::WaitUntil(until) = b.admit(Instant::now()) else {
+        panic!("a returning connection must hold the connect back")
+    };
+    assert!(until <= Instant::now() + RETURN_GRACE);
+    assert!(matches!(b.admit(until), Admission::Go));
+}
+
+#[test]
+fn hosts_are_counted_apart() {
+    let cap = ConnectionCap::default();
+    let a = cap.ticket("http://a:1/x");
+    a.state().returns = true;
+    a.body_ended();
+    assert!(go(&cap.ticket("http://b:1/x")));
+    assert!(!go(&cap.ticket("http://a:1/y")));
+}
+
+#[tokio::test]
+async fn a_waiting_connect_gives_up_once_its_request_is_answered() {
+    let (cap, url) = gate();
+    let spare = cap.ticket(url);
+    spare.state().returns = true;
+    spare.body_ended();
+    let waiting = cap.ticket(url);
+    let turn = tokio::spawn({
+        let waiting = Arc::clone(&waiting);
+        async move { waiting.wait_for_turn().await.is_ok() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    waiting.mark_responded(true);
+    assert!(!turn.await.unwrap(), "the connect was not needed any more");
+}
