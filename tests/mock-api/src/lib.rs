@@ -16,6 +16,7 @@ mod encoding;
 mod events;
 mod faults;
 mod growing;
+mod keep_alive;
 mod misc;
 mod oauth;
 mod pagination;
@@ -73,17 +74,18 @@ impl MockServer {
         };
         let state = Arc::new(AppState::new(config, addr));
         let app = routes::router(Arc::clone(&state));
+        let close_after = state.config.close_after;
         let (shutdown, signal) = oneshot::channel::<()>();
         match &identity {
             Some(identity) => {
                 let listener = tls::TlsListener::new(listener, identity, Arc::clone(&state.stats))?;
-                spawn_server(listener, app, signal);
+                spawn_server(listener, app, close_after, signal);
             }
             None => {
                 let recorder = Arc::clone(&state.stats);
                 let counting = connections::CountingListener::new(listener, Arc::clone(&recorder));
                 let listener = counting.tap_io(move |_| recorder.add_connection());
-                spawn_server(listener, app, signal);
+                spawn_server(listener, app, close_after, signal);
             }
         }
         Ok(MockServer {
@@ -128,11 +130,12 @@ impl MockServer {
 }
 
 /// Serves `app` on `listener` (plain TCP or TLS) until `signal` resolves.
-fn spawn_server<L>(listener: L, app: Router, signal: oneshot::Receiver<()>)
+fn spawn_server<L>(listener: L, app: Router, close_after: u64, signal: oneshot::Receiver<()>)
 where
     L: Listener,
     L::Addr: Debug,
 {
+    let app = keep_alive::PerConnection::new(app, close_after);
     tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
             // Resolves (with an error) when the sender is dropped.
