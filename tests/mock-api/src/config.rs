@@ -239,8 +239,10 @@ mod tests {
             "id",
             "--oauth-client-secret",
             "sec",
+            "--close-after=5",
         ])
         .unwrap();
+        assert_eq!(config.close_after, 5);
         assert_eq!(config.latency_ms, 5);
         assert_eq!(config.fail_rate, 0.25);
         assert_eq!(config.require_token.as_deref(), Some("s3cret"));

@@ -66,3 +66,38 @@ impl<L: Listener> tower_service::Service<IncomingStream<'_, L>> for PerConnectio
         ready(Ok(app))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use crate::{Config, MockServer};
+
+    #[tokio::test]
+    async fn the_nth_answer_of_a_connection_closes_it() {
+        let server = MockServer::start(Config {
+            close_after: 2,
+            ..Config::default()
+        })
+        .await
+        .unwrap();
+        let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+        let request = b"GET /customers/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+        // Two requests pipelined on one connection: the second answer says
+        // close and the server then ends the stream.
+        stream.write_all(request).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answers = String::new();
+        stream.read_to_string(&mut answers).await.unwrap();
+        assert_eq!(answers.matches("HTTP/1.1 200").count(), 2, "{answers}");
+        assert_eq!(
+            answers
+                .to_ascii_lowercase()
+                .matches("connection: close")
+                .count(),
+            1
+        );
+        assert_eq!(server.stats().connections, 1);
+    }
+}
