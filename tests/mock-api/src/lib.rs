@@ -16,11 +16,11 @@ mod encoding;
 mod events;
 mod faults;
 mod growing;
-mod keep_alive;
 mod misc;
 mod oauth;
 mod pagination;
 mod params;
+mod per_connection;
 mod reply;
 mod routes;
 mod state;
@@ -38,7 +38,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::serve::{Listener, ListenerExt};
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -74,18 +73,22 @@ impl MockServer {
         };
         let state = Arc::new(AppState::new(config, addr));
         let app = routes::router(Arc::clone(&state));
-        let close_after = state.config.close_after;
+        let app = per_connection::PerConnection::new(
+            app,
+            state.config.close_after,
+            Arc::clone(&state.stats),
+        );
         let (shutdown, signal) = oneshot::channel::<()>();
         match &identity {
             Some(identity) => {
                 let listener = tls::TlsListener::new(listener, identity, Arc::clone(&state.stats))?;
-                spawn_server(listener, app, close_after, signal);
+                spawn_server(listener, app, signal);
             }
             None => {
                 let recorder = Arc::clone(&state.stats);
                 let counting = connections::CountingListener::new(listener, Arc::clone(&recorder));
                 let listener = counting.tap_io(move |_| recorder.add_connection());
-                spawn_server(listener, app, close_after, signal);
+                spawn_server(listener, app, signal);
             }
         }
         Ok(MockServer {
@@ -130,12 +133,12 @@ impl MockServer {
 }
 
 /// Serves `app` on `listener` (plain TCP or TLS) until `signal` resolves.
-fn spawn_server<L>(listener: L, app: Router, close_after: u64, signal: oneshot::Receiver<()>)
+fn spawn_server<L>(listener: L, app: per_connection::PerConnection, signal: oneshot::Receiver<()>)
 where
     L: Listener,
     L::Addr: Debug,
+    L::Io: connections::ControlMark,
 {
-    let app = keep_alive::PerConnection::new(app, close_after);
     tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
             // Resolves (with an error) when the sender is dropped.
