@@ -38,8 +38,6 @@ use reqwest::header::CONNECTION;
 use reqwest::Version;
 use tokio::sync::Notify;
 
-use crate::send::circuit::host_of;
-
 /// How long a connection on its way back to the pool keeps new connects
 /// to its host waiting (see the module comment).
 pub const RETURN_GRACE: Duration = Duration::from_secs(1);
@@ -127,7 +125,7 @@ impl ConnectionCap {
             self.hosts
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .entry(host_of(url))
+                .entry(pool_key(url).to_string())
                 .or_default(),
         );
         Arc::new(Ticket {
@@ -135,6 +133,16 @@ impl ConnectionCap {
             state: Mutex::default(),
         })
     }
+}
+
+/// `scheme://authority` of `url`, as hyper's pool keys its connections
+/// (without parsing the URL: this runs once per request).
+fn pool_key(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    &url[..end]
 }
 
 impl HostConns {

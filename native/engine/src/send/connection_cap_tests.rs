@@ -90,6 +90,14 @@ fn a_spare_connection_that_never_comes_back_blocks_for_the_grace_only() {
 }
 
 #[test]
+fn the_pool_key_is_scheme_and_authority() {
+    assert_eq!(pool_key("http://a:1/x?y=2"), "http://a:1");
+    assert_eq!(pool_key("https://user@b/"), "https://user@b");
+    assert_eq!(pool_key("http://c?q"), "http://c");
+    assert_eq!(pool_key("http://d"), "http://d");
+}
+
+#[test]
 fn hosts_are_counted_apart() {
     let cap = ConnectionCap::default();
     let a = cap.ticket("http://a:1/x");
@@ -157,6 +165,30 @@ mod engine {
                 "run {run}: {stats:?}"
             );
         }
+    }
+
+    #[test]
+    fn with_auto_concurrency_connections_stay_within_concurrency_max() {
+        // The limit moves per host; a connection opens only while the
+        // current limit admits one more request, so never above the max.
+        let api = server(Config {
+            jitter_ms: 5,
+            ..Config::default()
+        });
+        let e = engine(
+            &[
+                ("url", format!("{}/customers/{{id}}", api.url())),
+                ("concurrency", "auto".into()),
+                ("concurrencyMax", "12".into()),
+                ("cache", "false".into()),
+            ],
+            None,
+        );
+        let (out, _) = e.enrich(&ids((0..2000).map(Some))).unwrap();
+        assert_eq!(statuses(&out), vec![Some(200); 2000]);
+        let stats = api.stats();
+        assert!(stats.max_in_flight <= 12, "{stats:?}");
+        assert!((1..=12).contains(&stats.max_open_connections), "{stats:?}");
     }
 
     #[test]
