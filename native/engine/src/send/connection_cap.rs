@@ -72,6 +72,9 @@ struct Spare {
     /// the pool when they complete. They never expire (the connect timeout
     /// ends them).
     background: usize,
+    /// Requests whose connect waits for its turn: each spare connection
+    /// will serve one of them, the others may connect.
+    waiting: usize,
 }
 
 impl Spare {
@@ -108,6 +111,7 @@ struct TicketState {
 enum Phase {
     #[default]
     None,
+    Waiting,
     Connecting,
     Connected,
 }
@@ -186,9 +190,16 @@ impl Ticket {
                     // spare connection is in use again.
                     spare.returning.pop_front();
                 }
-                if state.phase == Phase::Connecting {
-                    state.background = true;
-                    spare.background += 1;
+                match state.phase {
+                    Phase::Connecting => {
+                        state.background = true;
+                        spare.background += 1;
+                    }
+                    Phase::Waiting => {
+                        spare.waiting -= 1;
+                        state.phase = Phase::None;
+                    }
+                    Phase::None | Phase::Connected => {}
                 }
             }
         }
@@ -210,7 +221,14 @@ impl Ticket {
         }
         let mut spare = self.host.spare();
         spare.prune(now);
-        if spare.background == 0 && spare.returning.is_empty() {
+        if state.phase != Phase::Waiting {
+            state.phase = Phase::Waiting;
+            spare.waiting += 1;
+        }
+        // Every spare connection serves one waiting request; one more
+        // connect keeps connections within the requests in flight.
+        if spare.returning.len() + spare.background < spare.waiting {
+            spare.waiting -= 1;
             state.phase = Phase::Connecting;
             return Admission::Go;
         }
@@ -245,6 +263,7 @@ impl Ticket {
     /// Waits until a connect may start; Err when the request no longer
     /// needs one.
     async fn wait_for_turn(&self) -> Result<(), BoxError> {
+        let _undo = WaitGuard(self);
         loop {
             let notified = self.host.changed.notified();
             tokio::pin!(notified);
@@ -273,6 +292,19 @@ impl Drop for DoneOnDrop<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.0 {
             ticket.mark_responded(false);
+        }
+    }
+}
+
+/// Leaves the waiting count if a waiting connect's future is dropped.
+struct WaitGuard<'a>(&'a Ticket);
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        if state.phase == Phase::Waiting {
+            state.phase = Phase::None;
+            self.0.host.spare().waiting -= 1;
         }
     }
 }

@@ -61,6 +61,25 @@ fn a_connect_that_lost_the_race_counts_until_it_lands() {
 }
 
 #[test]
+fn each_spare_connection_holds_back_one_waiting_connect_only() {
+    // More requests in flight than connections (the limit grew, or the
+    // server closed some): the spare serves one, the other connects.
+    let (cap, url) = gate();
+    let spare = cap.ticket(url);
+    spare.state().returns = true;
+    spare.body_ended();
+    let a = cap.ticket(url);
+    assert!(matches!(a.admit(Instant::now()), Admission::WaitUntil(_)));
+    let b = cap.ticket(url);
+    assert!(go(&b), "two waiting, one spare: one more connection");
+    // `a` is still the one the spare serves.
+    assert!(matches!(a.admit(Instant::now()), Admission::WaitUntil(_)));
+    // Once the spare is taken by `a`, nothing holds connects back.
+    a.mark_responded(true);
+    assert!(go(&cap.ticket(url)));
+}
+
+#[test]
 fn closing_answers_and_failed_connects_never_block_connects() {
     let (cap, url) = gate();
     let a = cap.ticket(url);
