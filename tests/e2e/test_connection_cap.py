@@ -72,3 +72,23 @@ def test_https_with_http2_opens_at_most_concurrency_connections(spark: SparkSess
     # multiplexed connection, plus those racing it to the first ALPN answer,
     # one per request in flight) and the one of this /stats call.
     assert 1 <= stats["connections"] <= 8 + 1, stats
+
+
+def test_auto_concurrency_opens_connections_as_it_grows_up_to_its_max(
+    spark: SparkSession,
+) -> None:
+    # The adaptive limit starts at 4 and may grow to 12: connections follow
+    # the limit up (requests beyond the open connections connect at once)
+    # and never pass concurrencyMax.
+    with MockApi(latency_ms=5) as api:
+        rows = rest_api_call(
+            customers(spark, 3_000),
+            url=f"{api.url}/customers/{{customer_id}}",
+            concurrency="auto",
+            concurrency_max=12,
+            cache=False,
+        ).collect()
+        stats = api.stats()
+    assert len(rows) == 3_000 and all(r._status == 200 for r in rows)
+    assert stats["max_in_flight"] > 4, stats
+    assert 4 < stats["max_open_connections"] <= 12, stats

@@ -13,12 +13,13 @@
 //! (`Conn` is sealed), so a permit cannot ride on the connection itself.
 //! Instead each host keeps a count of its *spare* connections: ones that
 //! are idle or on their way back to the pool, or connects that lost the
-//! race and will land there. A connect may start only when the host has no
-//! spare connection; otherwise it waits, and is dropped as soon as its
-//! request got a pooled connection. So every connection that is open or
-//! being opened belongs to a request in flight, or is spare and blocks new
-//! connects: connections to a host never exceed the requests in flight to
-//! it.
+//! race and will land there; and of the requests whose connect waits. A
+//! connect may start only while the waiting requests outnumber the spare
+//! connections (each spare will serve one of them); otherwise it waits,
+//! and is dropped as soon as its request got a pooled connection. Counting
+//! connections as in use (one per request holding one), connecting (one
+//! per request without one) and spare: a connect starts only when spare <
+//! waiting, so connections never exceed the requests in flight to the host.
 //!
 //! Spare connections that die unseen (the server closes an idle
 //! connection) would block connects for ever, so a spare entry counts for
