@@ -126,13 +126,14 @@ enum Admission {
 impl ConnectionCap {
     /// The ticket of one attempt to `url`.
     pub fn ticket(&self, url: &str) -> Arc<Ticket> {
-        let host = Arc::clone(
-            self.hosts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(pool_key(url).to_string())
-                .or_default(),
-        );
+        let key = pool_key(url);
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // Looked up by &str first: no allocation per request.
+        let host = match hosts.get(key) {
+            Some(host) => Arc::clone(host),
+            None => Arc::clone(hosts.entry(key.to_string()).or_default()),
+        };
+        drop(hosts);
         Arc::new(Ticket {
             host,
             state: Mutex::default(),
