@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod explode;
 pub mod first_page;
+mod fixed_host;
 pub mod host_limits;
 pub mod input;
 pub mod json_path;
@@ -55,6 +56,7 @@ pub mod task_stream;
 pub mod template;
 pub mod throughput_options;
 pub mod transport;
+mod url_host;
 
 #[cfg(test)]
 mod adaptive_tests;
