@@ -1,7 +1,8 @@
 //! Send: planned requests become outcomes (status, body or error). One
 //! transport per API holds the HTTP client, the sender and its limits: the
 //! circuit breaker per host, the concurrency cap (fixed or learned with
-//! `concurrency=auto`), the rate limit and the server's rate-limit headers,
+//! `concurrency=auto`) with the connections per host kept within it, the
+//! rate limit and the server's rate-limit headers,
 //! OAuth2 tokens, retries with backoff, and single-flight for identical
 //! requests in flight at once. The response cache sits in `cache`.
 
