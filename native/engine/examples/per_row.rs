@@ -3,7 +3,12 @@
 //! at 0 ms latency, one request per row. Prints rows/s. Used to profile the
 //! engine (e.g. `valgrind --tool=callgrind`), not as a test.
 //!
-//! `cargo run --release -p spark-rest-engine --example per_row -- [rows] [concurrency]`
+//! `cargo run --release -p spark-rest-engine --example per_row -- [rows] [concurrency] [url]`
+//!
+//! The mock runs on a Tokio runtime of its own (threads named `mock-api`,
+//! two workers, as the binary has on 2 cores), so a profile tells its cost from the engine's
+//! (`spark-rest-io` threads and the main thread). With a third argument the
+//! example sends to that base URL instead (e.g. a `mock-api` process).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,11 +28,26 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let rows: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let concurrency: String = args.next().unwrap_or_else(|| "64".into());
-    let api = runtime()
-        .block_on(MockServer::start(Config::default()))
-        .expect("mock server starts");
+    let external: Option<String> = args.next();
+    let mock_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("mock-api")
+        .enable_all()
+        .build()
+        .expect("mock runtime");
+    let api = match &external {
+        Some(_) => None,
+        None => Some(
+            mock_runtime
+                .block_on(MockServer::start(Config::default()))
+                .expect("mock server starts"),
+        ),
+    };
+    let base = external.unwrap_or_else(|| api.as_ref().map(MockServer::url).unwrap_or_default());
+    // Start the engine's runtime before the clock.
+    let _ = runtime();
     let raw: BTreeMap<String, String> = [
-        ("url", format!("{}/customers/{{id}}", api.url())),
+        ("url", format!("{base}/customers/{{id}}")),
         ("concurrency", concurrency),
         ("cache", "false".into()),
     ]
@@ -53,11 +73,14 @@ fn main() {
         done += arrow::array::Array::len(&out) as i64;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let requests = api.as_ref().map(|a| a.stats().total.to_string());
     println!(
         "{rows} rows in {seconds:.2} s: {:.0} rows/s ({} requests at the mock)",
         rows as f64 / seconds,
-        api.stats().total
+        requests.as_deref().unwrap_or("?")
     );
+    drop(api);
+    mock_runtime.shutdown_background();
 }
 
 fn ids(from: i64, to: i64) -> StructArray {

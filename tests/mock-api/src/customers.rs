@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::reply::{error, json, not_found};
 use crate::state::Shared;
 
-const TIERS: [&str; 3] = ["bronze", "silver", "gold"];
+pub(crate) const TIERS: [&str; 3] = ["bronze", "silver", "gold"];
 
 /// The customer with this id; nested fields and arrays exercise schema
 /// parsing beyond flat columns.
@@ -32,7 +32,7 @@ pub fn customer(id: u64) -> Value {
 /// `GET /customers/{id}`
 pub async fn one(Path(id): Path<String>) -> Response {
     match id.parse::<u64>() {
-        Ok(id) => json(StatusCode::OK, customer(id)),
+        Ok(id) => crate::customer_json::customer_response(id),
         Err(_) => not_found(),
     }
 }

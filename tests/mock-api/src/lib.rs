@@ -11,6 +11,7 @@ mod clock;
 mod compressed;
 mod config;
 mod connections;
+mod customer_json;
 mod customers;
 mod encoding;
 mod events;

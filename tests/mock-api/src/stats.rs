@@ -171,7 +171,13 @@ impl Recorder {
         let inner = &mut *inner;
         let stats = &mut inner.stats;
         stats.total += 1;
-        *stats.by_path.entry(path.to_string()).or_default() += 1;
+        // Looked up before inserting: no allocation once the path is known.
+        match stats.by_path.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                stats.by_path.insert(path.to_string(), 1);
+            }
+        }
         stats.in_flight += 1;
         stats.max_in_flight = stats.max_in_flight.max(stats.in_flight);
 
@@ -210,11 +216,13 @@ struct InFlight {
 impl InFlight {
     fn finish(self, status: StatusCode) {
         let mut inner = self.recorder.lock();
-        *inner
-            .stats
-            .by_status
-            .entry(status.as_u16().to_string())
-            .or_default() += 1;
+        let by_status = &mut inner.stats.by_status;
+        match by_status.get_mut(status.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                by_status.insert(status.as_str().to_string(), 1);
+            }
+        }
     }
 }
 
@@ -225,10 +233,15 @@ impl Drop for InFlight {
     }
 }
 
-/// `/customers/42` -> `/customers`.
-fn first_segment(path: &str) -> String {
+/// `/customers/42` -> `/customers` (borrowed from the path when it starts
+/// with a single slash, as request paths do).
+fn first_segment(path: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(rest) = path.strip_prefix('/').filter(|r| !r.starts_with('/')) {
+        let end = rest.find('/').unwrap_or(rest.len());
+        return std::borrow::Cow::Borrowed(&path[..end + 1]);
+    }
     let rest = path.trim_start_matches('/');
-    format!("/{}", rest.split('/').next().unwrap_or_default())
+    std::borrow::Cow::Owned(format!("/{}", rest.split('/').next().unwrap_or_default()))
 }
 
 /// Middleware around the data endpoints (outside the fault layer, so

@@ -5,6 +5,7 @@
 //! (pages, polls) are decoded the same way.
 
 pub mod batch_result;
+mod conform;
 pub mod explode;
 pub mod json_path;
 pub mod output;

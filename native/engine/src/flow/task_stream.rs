@@ -41,12 +41,11 @@ use crate::send::transport::Transport;
 
 /// What a Tokio task posts back to the task thread.
 pub(crate) enum Event {
-    /// Request `index` of batch `batch` (per-row mode) finished.
-    Request {
+    /// Every request of batch `batch` (per-row mode) finished: one event
+    /// (one wake-up of the task thread) per batch, not per request.
+    Requests {
         batch: u64,
-        index: usize,
-        outcome: Arc<Outcome>,
-        role: Role,
+        done: Vec<(usize, Arc<Outcome>, Role)>,
     },
     /// A batch-endpoint chunk finished.
     Chunk {
@@ -81,7 +80,8 @@ pub(crate) struct PendingBatch {
     /// Each row's request (or key) index, or why it has none.
     pub(crate) rows: Vec<std::result::Result<usize, String>>,
     /// Per-row mode: the distinct requests; empty for batch endpoints.
-    requests: Vec<RequestSpec>,
+    /// Shared with the Tokio task that sends them (no copy per request).
+    requests: Arc<Vec<RequestSpec>>,
     /// The outcome of each distinct request (or key), once known.
     pub(crate) outcomes: Vec<Option<Arc<Outcome>>>,
     pub(crate) remaining: usize,
@@ -158,7 +158,7 @@ impl TaskStream {
                     seq,
                     started,
                     rows,
-                    requests: Vec::new(),
+                    requests: Arc::default(),
                     outcomes: vec![None; keys.len()],
                     remaining: keys.len(),
                     unsent_keys: keys.len(),
@@ -178,7 +178,7 @@ impl TaskStream {
                     rows: plan.rows,
                     outcomes: vec![None; plan.requests.len()],
                     remaining: plan.requests.len(),
-                    requests: plan.requests,
+                    requests: Arc::new(plan.requests),
                     unsent_keys: 0,
                     went_out: 0,
                     joined: 0,
@@ -299,39 +299,37 @@ impl TaskStream {
                 for (index, hit) in cached.into_iter().enumerate() {
                     match hit {
                         Some(outcome) => batch.set(index, Arc::new(outcome), false),
-                        None => to_send.push((index, batch.requests[index].clone())),
+                        None => to_send.push(index),
                     }
                 }
             }
-            None => to_send.extend(batch.requests.iter().cloned().enumerate()),
+            None => to_send.extend(0..batch.requests.len()),
         }
         if to_send.is_empty() {
             return;
         }
         let transport = Arc::clone(transport);
         let counters = Arc::clone(&batch.counters);
+        let requests = Arc::clone(&batch.requests);
         let events = self.events.clone();
         self.spawn(async move {
             let transport = &transport;
             let counters = &counters;
+            let requests = &requests;
+            let mut done = Vec::with_capacity(to_send.len());
             let mut pending: FuturesUnordered<_> = to_send
                 .into_iter()
-                .map(|(index, spec)| async move {
-                    let (outcome, role) = transport.send_shared(&spec, counters).await;
+                .map(|index| async move {
+                    let (outcome, role) = transport.send_shared(&requests[index], counters).await;
                     (index, outcome, role)
                 })
                 .collect();
-            while let Some((index, outcome, role)) = pending.next().await {
-                let event = Event::Request {
-                    batch: seq,
-                    index,
-                    outcome,
-                    role,
-                };
-                if events.send(event).is_err() {
-                    return;
-                }
+            // The task thread can only hand the batch back once every
+            // request is done, so it is woken once, with all of them.
+            while let Some(finished) = pending.next().await {
+                done.push(finished);
             }
+            let _ = events.send(Event::Requests { batch: seq, done });
         });
     }
 
@@ -397,21 +395,18 @@ impl TaskStream {
 
     fn apply(&self, engine: &Engine, state: &mut State, event: Event) -> Result<()> {
         match event {
-            Event::Request {
-                batch,
-                index,
-                outcome,
-                role,
-            } => {
+            Event::Requests { batch, done } => {
                 if let Some(pending) = batch_mut(&mut state.batches, batch) {
-                    if role == Role::Sent {
-                        if let Some(cache) = &engine.transport().cache {
-                            cache.store_one(&pending.requests[index], &outcome);
+                    for (index, outcome, role) in done {
+                        if role == Role::Sent {
+                            if let Some(cache) = &engine.transport().cache {
+                                cache.store_one(&pending.requests[index], &outcome);
+                            }
                         }
-                    }
-                    pending.set(index, outcome, role == Role::Sent);
-                    if role == Role::Joined {
-                        pending.joined += 1;
+                        pending.set(index, outcome, role == Role::Sent);
+                        if role == Role::Joined {
+                            pending.joined += 1;
+                        }
                     }
                 }
             }

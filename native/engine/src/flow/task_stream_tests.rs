@@ -209,7 +209,16 @@ fn a_cancelled_task_leaves_nothing_in_flight() {
         assert!(Instant::now() < deadline, "{:?}", api.stats());
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(e.permits_in_use(), 0);
+    // The server can see a connection close a moment before the aborted
+    // future has dropped its slot (a loaded machine showed it).
+    while e.permits_in_use() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} slots held",
+            e.permits_in_use()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // Aborting is asynchronous: a queued request may take a slot freed by
     // an aborted one before its own abort lands, but never all of them.
     let total = api.stats().total;

@@ -43,6 +43,13 @@ impl InputColumns {
         })
     }
 
+    /// Row `row`'s values into `out` (cleared first), indexed like `names`:
+    /// one buffer reused for every row of a batch.
+    pub fn row_into<'a>(&'a self, row: usize, out: &mut Vec<Option<&'a str>>) {
+        out.clear();
+        out.extend(self.values.iter().map(|c| c[row].as_deref()));
+    }
+
     /// Row `row`'s values, indexed like `names`.
     pub fn row(&self, row: usize) -> Vec<Option<&str>> {
         self.values.iter().map(|c| c[row].as_deref()).collect()

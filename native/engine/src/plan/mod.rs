@@ -6,6 +6,7 @@
 
 pub mod batch_accumulator;
 pub mod batch_endpoint;
+mod fixed_host;
 pub mod input;
 pub mod request;
 pub mod row_json;

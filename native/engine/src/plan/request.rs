@@ -107,25 +107,38 @@ impl RequestTemplates {
         objects: Option<&[Map<String, Value>]>,
         allowed_hosts: &[String],
     ) -> BatchPlan {
-        let mut requests = Vec::new();
-        let mut index: HashMap<RequestSpec, usize> = HashMap::new();
+        let mut index: HashMap<RequestSpec, usize> = HashMap::with_capacity(input.num_rows);
         let mut rows = Vec::with_capacity(input.num_rows);
         let empty = Map::new();
+        // One URL parse per batch rather than per row when the template
+        // fixes the host (see fixed_host).
+        let fixed_host = crate::plan::fixed_host::authority_prefix(self.url.literal_prefix())
+            .map(|prefix| check_host(prefix, allowed_hosts));
+        let mut values = Vec::with_capacity(input.names.len());
         for row in 0..input.num_rows {
-            let values = input.row(row);
+            input.row_into(row, &mut values);
             let object = objects.and_then(|o| o.get(row)).unwrap_or(&empty);
             let spec = self.render(&values, object).and_then(|spec| {
-                check_host(&spec.url, allowed_hosts)?;
+                match &fixed_host {
+                    Some(verdict) => verdict.clone()?,
+                    None => check_host(&spec.url, allowed_hosts)?,
+                }
                 Ok(spec)
             });
             rows.push(spec.map(|spec| {
-                *index.entry(spec).or_insert_with_key(|spec| {
-                    requests.push(spec.clone());
-                    requests.len() - 1
-                })
+                let next = index.len();
+                *index.entry(spec).or_insert(next)
             }));
         }
-        BatchPlan { requests, rows }
+        // The distinct requests in first-use order, moved out of the map.
+        let mut requests: Vec<Option<RequestSpec>> = vec![None; index.len()];
+        for (spec, i) in index {
+            requests[i] = Some(spec);
+        }
+        BatchPlan {
+            requests: requests.into_iter().flatten().collect(),
+            rows,
+        }
     }
 
     fn render(
@@ -264,6 +277,28 @@ mod tests {
         );
         assert_eq!(plan.requests[0].url, "http://127.0.0.1/c?x=1&id=5&q=a+b");
         assert_eq!(plan.requests[0].body, None);
+    }
+
+    #[test]
+    fn a_fixed_host_is_checked_once_with_the_same_verdict() {
+        let rows = vec![vec![Some("1")], vec![Some("a/../../x")], vec![None]];
+        let (t, o) = templates(&[
+            ("url", "http://127.0.0.1:9/c/{id}"),
+            ("allowedHosts", "127.0.0.1"),
+        ]);
+        let plan = t.plan(&input(&["id"], rows.clone(), false), &o.allowed_hosts);
+        assert_eq!((plan.rows[0].clone(), plan.rows[1].clone()), (Ok(0), Ok(1)));
+        // The value is encoded: it stays in the path of the same host.
+        assert_eq!(plan.requests[1].url, "http://127.0.0.1:9/c/a%2F..%2F..%2Fx");
+        assert!(plan.rows[2].as_ref().unwrap_err().contains("'id' is null"));
+        let refused = t.plan(&input(&["id"], rows, false), &["example.com".into()]);
+        for row in &refused.rows[..2] {
+            assert_eq!(
+                row.as_ref().unwrap_err(),
+                "host '127.0.0.1' is not in allowedHosts"
+            );
+        }
+        assert!(refused.requests.is_empty());
     }
 
     #[test]

@@ -75,7 +75,9 @@ impl Template {
         values: &[Option<&str>],
         columns: &[String],
     ) -> Result<String, NullColumn> {
-        let mut out = String::new();
+        // Room for the literals and a short value or two: one allocation
+        // for typical URLs.
+        let mut out = String::with_capacity(self.literal_len() + 24);
         for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),
@@ -89,6 +91,26 @@ impl Template {
             }
         }
         Ok(out)
+    }
+
+    /// The literal text before the first placeholder ("" when the template
+    /// starts with one).
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(s)) => s,
+            _ => "",
+        }
+    }
+
+    /// Rendered length without the values: a capacity hint.
+    fn literal_len(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.len(),
+                Part::Column(_) => 0,
+            })
+            .sum()
     }
 
     /// The column indexes this template uses.
@@ -109,7 +131,10 @@ fn url_encode_into(value: &str, out: &mut String) {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
 }

@@ -176,6 +176,9 @@ impl Drop for Ticket<'_> {
 /// `host:port` of a URL, the unit the breaker tracks (two services on one
 /// host are two circuits).
 pub fn host_of(url: &str) -> String {
+    if let Some(host) = crate::send::url_host::simple_host_port(url) {
+        return host;
+    }
     match reqwest::Url::parse(url) {
         Ok(u) => match (u.host_str(), u.port_or_known_default()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),

@@ -25,6 +25,7 @@ pub mod retry_storm;
 pub mod sender;
 pub mod single_flight;
 pub mod transport;
+mod url_host;
 
 #[cfg(test)]
 mod adaptive_tests;
