@@ -13,9 +13,9 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::options::BatchEndpoint;
 use crate::outcome::Outcome;
+use crate::pending_batch::{batch_mut, PendingBatch};
 use crate::request::RequestSpec;
 use crate::single_flight::Role;
-use crate::task_stream::{batch_mut, PendingBatch};
 
 pub struct KeyAccumulator {
     /// The key column is numeric: keys go into the body as JSON numbers.
