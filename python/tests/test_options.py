@@ -165,7 +165,7 @@ def test_bytes_are_rejected() -> None:
         build_options(body=b"{}")
 
 
-# Every option of SPEC.md section 4 (native/engine/src/option_names.rs).
+# Every option of SPEC.md section 4 (native/engine/src/options/option_names.rs).
 SPEC_OPTIONS = [
     "url",
     "method",

@@ -31,7 +31,7 @@ new_engine("hidden")
 log4j.core.config.Configurator.setLevel("io.sparkrest.native", log4j.Level.INFO)
 time.sleep(1.5)  # the drain thread tells native the new level on its next round
 new_engine("shown")
-emit(bool(log4j.LogManager.getContext(False).hasLogger("io.sparkrest.native.engine.registry")))
+emit(bool(log4j.LogManager.getContext(False).hasLogger("io.sparkrest.native.engine.flow.registry")))
 """
 
 
@@ -47,7 +47,7 @@ def classic_environment() -> Iterator[None]:
 def check_native_log_lines_follow_log4j(api_url: str) -> None:
     """After setLogLevel("ERROR") the engine's info line is nowhere in the process's output;
     with log4j's level of ``io.sparkrest.native`` at INFO it is there, logged by the logger
-    ``io.sparkrest.native.engine.registry``."""
+    ``io.sparkrest.native.engine.flow.registry``."""
     with classic_environment():
         run = run_child(f"api_url = {api_url!r}\n" + SNIPPET)
     assert run.results == [True], run.stdout[-2000:]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use arrow::array::{Int64Array, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use mock_api::{Config, MockServer};
-use spark_rest_engine::options::{EngineOptions, Secrets};
+use spark_rest_engine::options::engine_options::{EngineOptions, Secrets};
 use spark_rest_engine::{Engine, TaskStream};
 
 const BATCH: i64 = 1024;

@@ -12,8 +12,8 @@ use std::time::Instant;
 use arrow::array::{Int64Array, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use mock_api::{Config, MockServer};
-use spark_rest_engine::options::{EngineOptions, Secrets};
-use spark_rest_engine::runtime::runtime;
+use spark_rest_engine::flow::runtime::runtime;
+use spark_rest_engine::options::engine_options::{EngineOptions, Secrets};
 use spark_rest_engine::{Engine, TaskStream};
 
 const BATCH: i64 = 1024;

@@ -10,13 +10,13 @@ use arrow::array::StructArray;
 use arrow::datatypes::Fields;
 
 use crate::error::{EngineError, Result};
+use crate::flow::runtime::runtime;
+use crate::flow::task_stream::TaskStream;
 use crate::metrics::{BatchMetrics, Counters, Totals};
-use crate::options::EngineOptions;
-use crate::outcome::Outcome;
-use crate::request::{RequestSpec, RequestTemplates};
-use crate::runtime::runtime;
-use crate::task_stream::TaskStream;
-use crate::transport::Transport;
+use crate::options::engine_options::EngineOptions;
+use crate::plan::request::{RequestSpec, RequestTemplates};
+use crate::send::outcome::Outcome;
+use crate::send::transport::Transport;
 
 pub struct Engine {
     options: EngineOptions,
@@ -43,7 +43,7 @@ impl Engine {
         transport: Arc<Transport>,
     ) -> Result<Engine> {
         if let Some(fields) = &result_fields {
-            crate::decode::check_fields(fields)?;
+            crate::decode::typed::check_fields(fields)?;
         }
         let templates = RequestTemplates::new(&options);
         Ok(Engine {

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::latency::{self, Histogram};
-use crate::outcome::Outcome;
+use crate::send::latency::{self, Histogram};
+use crate::send::outcome::Outcome;
 
 /// The figures of one `enrich` call, or a sum of them. Every key is a count
 /// or a sum except the latency percentiles: per batch they are exact over the

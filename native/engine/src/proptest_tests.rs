@@ -12,14 +12,14 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Field, Fields};
 use proptest::prelude::*;
 
-use crate::batch_endpoint;
-use crate::decode::typed_result;
-use crate::input::InputColumns;
-use crate::options::BatchEndpoint;
-use crate::options::{EngineOptions, Secrets};
-use crate::outcome::Outcome;
-use crate::output::RowResult;
-use crate::template::{Escape, Template};
+use crate::decode::output::RowResult;
+use crate::decode::typed::typed_result;
+use crate::options::engine_options::BatchEndpoint;
+use crate::options::engine_options::{EngineOptions, Secrets};
+use crate::plan::batch_endpoint;
+use crate::plan::input::InputColumns;
+use crate::plan::template::{Escape, Template};
+use crate::send::outcome::Outcome;
 
 /// Option names worth mixing: canonical ones, aliases, recipe names, junk.
 const NAMES: &[&str] = &[
@@ -176,8 +176,8 @@ proptest! {
     fn option_parser_never_panics(raw in option_map()) {
         for result in [
             EngineOptions::parse(&raw, Secrets::Keep).map(|_| ()),
-            crate::analyze::analyze(&raw).map(|_| ()),
-            crate::source_options::SourceOptions::parse(&raw).map(|_| ()),
+            crate::options::analyze::analyze(&raw).map(|_| ()),
+            crate::source::source_options::SourceOptions::parse(&raw).map(|_| ()),
         ] {
             if let Err(e) = result {
                 let message = e.to_string();
@@ -252,7 +252,7 @@ proptest! {
             url: "http://127.0.0.1/batch".into(),
             request_size: 3,
             body: r#"{"ids": {keys}}"#.into(),
-            results_field: crate::options::split_path(field),
+            results_field: crate::options::engine_options::split_path(field),
             result_key,
         };
         let input = InputColumns {

@@ -8,8 +8,8 @@ use arrow::datatypes::{DataType, Field, Fields, Int32Type};
 use mock_api::{Config, MockServer};
 
 use crate::engine::Engine;
-use crate::options::{EngineOptions, Secrets};
-use crate::runtime::runtime;
+use crate::flow::runtime::runtime;
+use crate::options::engine_options::{EngineOptions, Secrets};
 
 /// A mock server on the shared runtime; dropping it stops it.
 pub fn server(config: Config) -> MockServer {

@@ -9,7 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
-use spark_rest_engine::{registry, Engine};
+use spark_rest_engine::flow::registry;
+use spark_rest_engine::Engine;
 
 use crate::errors::{panic_message, BridgeError, BridgeResult, Kind};
 use crate::ffi;
@@ -213,7 +214,7 @@ mod tests {
     fn a_batch_round_trips_through_the_c_abi() {
         use arrow::array::{Array, AsArray, Int64Array, StructArray};
         use arrow::datatypes::{DataType, Field, Fields, Int32Type};
-        let runtime = spark_rest_engine::runtime::runtime();
+        let runtime = spark_rest_engine::flow::runtime::runtime();
         let api = runtime
             .block_on(mock_api::MockServer::start(mock_api::Config::default()))
             .unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use jni::objects::{JObject, JString};
 use jni::sys::jint;
 use jni::EnvUnowned;
-use spark_rest_engine::registry;
+use spark_rest_engine::flow::registry;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::native_methods::{java_string, rust_string};

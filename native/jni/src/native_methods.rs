@@ -11,7 +11,9 @@ use arrow::datatypes::Fields;
 use jni::objects::{JObject, JString};
 use jni::sys::jlong;
 use jni::{Env, EnvUnowned};
-use spark_rest_engine::{analyze, registry, Engine};
+use spark_rest_engine::flow::registry;
+use spark_rest_engine::options::analyze;
+use spark_rest_engine::Engine;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;

@@ -6,8 +6,8 @@ use jni::objects::{JObject, JString};
 use jni::sys::{jboolean, jlong};
 use jni::EnvUnowned;
 use serde_json::json;
-use spark_rest_engine::source::Source;
-use spark_rest_engine::stream_offset::StreamOffset;
+use spark_rest_engine::source::reader::Source;
+use spark_rest_engine::source::stream_offset::StreamOffset;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;

@@ -6,8 +6,8 @@ use jni::objects::{JObject, JString};
 use jni::sys::{jint, jlong};
 use jni::EnvUnowned;
 use serde_json::json;
-use spark_rest_engine::pagination::PageState;
-use spark_rest_engine::source::Source;
+use spark_rest_engine::source::pagination::PageState;
+use spark_rest_engine::source::reader::Source;
 
 use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
 use crate::ffi;

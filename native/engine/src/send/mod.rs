@@ -1,0 +1,32 @@
+//! Send: planned requests become outcomes (status, body or error). One
+//! transport per API holds the HTTP client, the sender and its limits: the
+//! circuit breaker per host, the concurrency cap (fixed or learned with
+//! `concurrency=auto`), the rate limit and the server's rate-limit headers,
+//! OAuth2 tokens, retries with backoff, and single-flight for identical
+//! requests in flight at once. The response cache sits in `cache`.
+
+pub mod adaptive_limit;
+pub mod attempt;
+pub mod circuit;
+pub mod client;
+pub mod concurrency;
+pub mod host_limits;
+pub mod latency;
+pub mod oauth;
+pub mod outcome;
+pub mod rate_gate;
+pub mod rate_headers;
+pub mod retry_storm;
+pub mod send_shared;
+pub mod sender;
+pub mod single_flight;
+pub mod transport;
+
+#[cfg(test)]
+mod adaptive_tests;
+#[cfg(test)]
+mod circuit_tests;
+#[cfg(test)]
+mod oauth_tests;
+#[cfg(test)]
+mod tls_tests;
