@@ -24,6 +24,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pyspark.sql import SparkSession  # noqa: E402
 
 from mockapi import MockApi  # noqa: E402
+from rest_stream import (  # noqa: E402
+    available_now,
+    feed_all,
+    feed_url,
+    read_stream,
+    wait_feed_done,
+)
 from spark_rest import with_spark_rest  # noqa: E402
 
 
@@ -42,33 +49,24 @@ def main() -> None:
     with MockApi() as api, tempfile.TemporaryDirectory() as tmp:
         shape = f"per={per}&every=1&groups={groups}"
         api.get_json(f"/grow/bench/ids?from=1&{shape}")
-        while not api.get_json("/grow/bench/all")["done"]:
-            time.sleep(0.2)
-        before = api.get_json("/grow/bench/all")["requests"]
-        reader = (
-            spark.readStream.format("rest")
-            .option("url", f"{api.url}/grow/bench/ids?from={{offset}}&{shape}")
-            .option("schema", "id BIGINT, ts BIGINT, value STRING")
-            .option("offsetType", "incremental")
-            .option("offsetField", "ts")
-            .option("initialOffset", "1")
-            .option("batchSize", str(args.batch_size))
-        )
+        wait_feed_done(api, "bench")
+        before = feed_all(api, "bench")["requests"]
+        options = {
+            "url": feed_url(api, "bench", "ids?from={offset}", shape),
+            "schema": "id BIGINT, ts BIGINT, value STRING",
+            "offsetType": "incremental",
+            "offsetField": "ts",
+            "initialOffset": "1",
+            "batchSize": str(args.batch_size),
+        }
         started = time.perf_counter()
-        query = (
-            reader.load()
-            .writeStream.format("noop")
-            .option("checkpointLocation", str(Path(tmp) / "ck"))
-            .trigger(availableNow=True)
-            .start()
-        )
-        query.awaitTermination()
+        query = available_now(read_stream(spark, options), "noop", Path(tmp) / "ck", timeout=None)
         seconds = time.perf_counter() - started
         if query.exception() is not None:
             raise SystemExit(f"query failed: {query.exception()}")
         batches = [p for p in query.recentProgress if p["numInputRows"] > 0]
         records = sum(p["numInputRows"] for p in batches)
-        requests = api.get_json("/grow/bench/all")["requests"] - before
+        requests = feed_all(api, "bench")["requests"] - before
     spark.stop()
     if records != args.records:
         raise SystemExit(f"read {records} records of {args.records}")

@@ -23,6 +23,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 from test_stream_source import QueryProcess
 
 from mockapi import MockApi
+from rest_stream import available_now, feed_all, feed_url, read_stream, wait_feed_done
 
 GROUPS, PER = 50, 3  # 150 records, 3 per offset value, a new value every 100 ms
 RECORDS = GROUPS * PER
@@ -60,22 +61,6 @@ GROWING: dict[str, dict[str, str]] = {
 def api() -> Iterator[MockApi]:
     with MockApi() as server:
         yield server
-
-
-def feed_url(api: MockApi, feed: str, path: str, shape: str) -> str:
-    sep = "&" if "?" in path else "?"
-    return f"{api.url}/grow/{feed}/{path}{sep}{shape}"
-
-
-def feed_all(api: MockApi, feed: str) -> dict[str, Any]:
-    return api.get_json(f"/grow/{feed}/all")
-
-
-def wait_done(api: MockApi, feed: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not feed_all(api, feed)["done"]:
-        assert time.monotonic() < deadline, f"feed {feed} did not finish"
-        time.sleep(0.2)
 
 
 def sink_ids(spark: SparkSession, out: Path) -> list[int]:
@@ -116,7 +101,7 @@ def test_growing_feed_kill_restart_exactly_once(
         work = Path(tmp)
         checkpoint = (work / "checkpoint").as_uri() if kind == "cursor" else str(work / "ck")
         first, second = kill_and_restart(
-            spark, work, options, checkpoint, lambda: wait_done(api, feed)
+            spark, work, options, checkpoint, lambda: wait_feed_done(api, feed)
         )
         assert 0 < sum(p["numInputRows"] for p in first.progress) < RECORDS
         assert max(p["numInputRows"] for p in first.progress + second.progress) <= 10
@@ -144,28 +129,11 @@ def test_rewritten_history_is_replayed_from_the_log(spark: SparkSession, api: Mo
     }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kill_and_restart(spark, work, options, str(work / "ck"), lambda: wait_done(api, feed))
+        kill_and_restart(spark, work, options, str(work / "ck"), lambda: wait_feed_done(api, feed))
         assert sink_ids(spark, work / "out") == list(range(1, 81))
     # The API really does rewrite: asked again from the start it has lost records.
     again = api.get_json(f"/grow/{feed}/replay?since=0&{shape}")["events"]
     assert len(again) < 80
-
-
-def available_now(spark: SparkSession, options: dict[str, str], out: Path, ck: Path) -> Any:
-    reader = spark.readStream.format("rest")
-    for key, value in options.items():
-        reader = reader.option(key, value)
-    query = (
-        reader.load()
-        .writeStream.format("parquet")
-        .option("path", str(out))
-        .option("checkpointLocation", str(ck))
-        .trigger(availableNow=True)
-        .start()
-    )
-    assert query.awaitTermination(180)
-    assert query.exception() is None
-    return query
 
 
 def end_offset(progress: Any) -> dict[str, Any]:
@@ -193,7 +161,9 @@ def test_available_now_twice_and_one_request_per_poll(spark: SparkSession, api: 
         seen: list[int] = []
         for _run in range(2):
             before = feed_all(api, feed)["requests"]
-            query = available_now(spark, options, work / "out", work / "ck")
+            query = available_now(
+                read_stream(spark, options), "parquet", work / "ck", path=work / "out"
+            )
             requests = feed_all(api, feed)["requests"] - before
             batches = [p for p in query.recentProgress if p["numInputRows"] > 0]
             # Each batch's end offset counts the polls that planned it; after a full batch
@@ -258,15 +228,7 @@ def seed_stream(spark: SparkSession, base: str, pattern: int) -> Any:
 
 
 def run_to_table(df: Any, name: str, ck: Path) -> list[Any]:
-    query = (
-        df.writeStream.format("memory")
-        .queryName(name)
-        .option("checkpointLocation", str(ck))
-        .trigger(availableNow=True)
-        .start()
-    )
-    assert query.awaitTermination(180)
-    assert query.exception() is None
+    available_now(df, "memory", ck, query_name=name)
     return df.sparkSession.table(name).collect()
 
 
@@ -306,21 +268,11 @@ def test_seed_002_processing_streamed_data(spark: SparkSession, api: MockApi) ->
 
 
 def failure_of(spark: SparkSession, options: dict[str, str]) -> str:
-    reader = spark.readStream.format("rest")
-    for key, value in options.items():
-        reader = reader.option(key, value)
-    with tempfile.TemporaryDirectory() as tmp:
-        query = (
-            reader.load()
-            .writeStream.format("memory")
-            .queryName(f"fail_{uuid.uuid4().hex[:6]}")
-            .option("checkpointLocation", tmp)
-            .trigger(availableNow=True)
-            .start()
-        )
-        with pytest.raises(Exception) as error:
-            query.awaitTermination(120)
-        return str(error.value)
+    df = read_stream(spark, options)
+    name = f"fail_{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory() as tmp, pytest.raises(Exception) as error:
+        available_now(df, "memory", tmp, query_name=name, timeout=120)
+    return str(error.value)
 
 
 def test_first_poll_errors_name_the_option(spark: SparkSession, api: MockApi) -> None:

@@ -23,6 +23,7 @@ from native_logging import check_native_log_lines_follow_log4j
 
 from helpers import examples_jar, jar_under_test, native_library
 from mockapi import MockApi
+from rest_stream import available_now, read_stream
 from spark_rest import rest_api_call
 
 TIERS = ["bronze", "silver", "gold"]
@@ -101,23 +102,18 @@ def wait_for_events(api: MockApi, n: int) -> None:
 def test_streaming_available_now(sessions: Sessions, mock_api: MockApi, tmp_path: Path) -> None:
     wait_for_events(mock_api, 120)
     spark = sessions.classic
-    query = (
-        spark.readStream.format("rest")
-        .option("url", f"{mock_api.url}/events/seq?after={{offset}}")
-        .option("offsetType", "max_field")
-        .option("offsetField", "seq")
-        .option("dataField", "events")
-        .option("schema", "id BIGINT, seq BIGINT, value STRING")
-        .option("batchSize", "50")
-        .load()
-        .writeStream.format("memory")
-        .queryName("smoke_stream")
-        .option("checkpointLocation", str(tmp_path / "checkpoint"))
-        .trigger(availableNow=True)
-        .start()
+    df = read_stream(
+        spark,
+        {
+            "url": f"{mock_api.url}/events/seq?after={{offset}}",
+            "offsetType": "max_field",
+            "offsetField": "seq",
+            "dataField": "events",
+            "schema": "id BIGINT, seq BIGINT, value STRING",
+            "batchSize": "50",
+        },
     )
-    assert query.awaitTermination(180), "the AvailableNow query did not finish"
-    assert query.exception() is None
+    available_now(df, "memory", tmp_path / "checkpoint", query_name="smoke_stream")
     seqs = [r.seq for r in spark.sql("SELECT seq FROM smoke_stream").collect()]
     assert sorted(seqs) == list(range(1, 121))
 
@@ -240,20 +236,16 @@ def test_connect_sql_table_function(sessions: Sessions, mock_api: MockApi) -> No
 def test_connect_read_stream(sessions: Sessions, mock_api: MockApi, tmp_path: Path) -> None:
     connect = require_connect(sessions)
     wait_for_events(mock_api, 120)
-    query = (
-        connect.readStream.format("rest")
-        .option("url", f"{mock_api.url}/events/seq?after={{offset}}")
-        .option("offsettype", "max_field")
-        .option("offsetfield", "seq")
-        .option("datafield", "events")
-        .option("schema", "id BIGINT, seq BIGINT, value STRING")
-        .load()
-        .writeStream.format("memory")
-        .queryName("smoke_connect_stream")
-        .option("checkpointLocation", str(tmp_path / "checkpoint"))
-        .trigger(availableNow=True)
-        .start()
+    df = read_stream(
+        connect,
+        {
+            "url": f"{mock_api.url}/events/seq?after={{offset}}",
+            "offsettype": "max_field",
+            "offsetfield": "seq",
+            "datafield": "events",
+            "schema": "id BIGINT, seq BIGINT, value STRING",
+        },
     )
-    assert query.awaitTermination(180), "the AvailableNow query did not finish"
+    available_now(df, "memory", tmp_path / "checkpoint", query_name="smoke_connect_stream")
     seqs = [r.seq for r in connect.sql("SELECT seq FROM smoke_connect_stream").collect()]
     assert sorted(seqs) == list(range(1, 121))

@@ -2,7 +2,9 @@
 //! limiter, circuit breakers, OAuth2 token, response cache and counters.
 //! `enrich` turns one Arrow batch of input columns into one batch of result
 //! columns, row for row; a task's stream of batches goes through a
-//! `TaskStream` (planning, sending and decoding live in their own modules).
+//! `TaskStream`. This file only composes the stages: requests are planned in
+//! `plan`, sent in `send` (answers remembered in `cache`), turned into
+//! columns in `decode`, and `flow::task_stream` runs them for a task.
 
 use std::sync::Arc;
 

@@ -10,26 +10,21 @@ use jni::sys::jint;
 use jni::EnvUnowned;
 use spark_rest_engine::flow::registry;
 
-use crate::errors::{BridgeError, BridgeResult, ThrowJavaException};
-use crate::native_methods::{java_string, rust_string};
+use crate::jni_call::{java_string, jni_call, json_reply, rust_string};
 
 /// The options JSON object with every known name in the README's spelling
 /// (`datafield` -> `dataField`); fails when one option is given twice.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_io_sparkrest_NativeMethods_canonicalOptions<'local>(
-    mut unowned: EnvUnowned<'local>,
+    unowned: EnvUnowned<'local>,
     _this: JObject<'local>,
     options_json: JString<'local>,
 ) -> JObject<'local> {
-    unowned
-        .with_env(|env| -> BridgeResult<JObject<'local>> {
-            let canonical: BTreeMap<String, String> =
-                registry::parse_options_json(&rust_string(env, &options_json)?)?;
-            let json = serde_json::to_string(&canonical)
-                .map_err(|e| BridgeError::internal(e.to_string()))?;
-            java_string(env, &json)
-        })
-        .resolve::<ThrowJavaException>()
+    jni_call(unowned, |env| {
+        let canonical: BTreeMap<String, String> =
+            registry::parse_options_json(&rust_string(env, &options_json)?)?;
+        json_reply(env, &canonical)
+    })
 }
 
 /// Called in a loop by the JVM's `spark-rest-native-log` daemon thread:
@@ -38,27 +33,25 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_canonicalOptions<'local>(
 /// up to `timeoutMillis` for the first), or null when there are none.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_io_sparkrest_NativeMethods_drainLogs<'local>(
-    mut unowned: EnvUnowned<'local>,
+    unowned: EnvUnowned<'local>,
     _this: JObject<'local>,
     jvm_level: jint,
     timeout_millis: jint,
 ) -> JObject<'local> {
-    unowned
-        .with_env(|env| -> BridgeResult<JObject<'local>> {
-            crate::logging::init();
-            crate::logging::set_jvm_level(jvm_level.clamp(0, 5) as u8);
-            let timeout = Duration::from_millis(timeout_millis.max(0) as u64);
-            let lines = crate::logging::drain(1000, timeout);
-            if lines.is_empty() {
-                return Ok(JObject::null());
-            }
-            let array: Vec<serde_json::Value> = lines
-                .into_iter()
-                .map(|l| {
-                    serde_json::json!({"level": l.level, "logger": l.logger, "message": l.message})
-                })
-                .collect();
-            java_string(env, &serde_json::Value::Array(array).to_string())
-        })
-        .resolve::<ThrowJavaException>()
+    jni_call(unowned, |env| {
+        crate::logging::init();
+        crate::logging::set_jvm_level(jvm_level.clamp(0, 5) as u8);
+        let timeout = Duration::from_millis(timeout_millis.max(0) as u64);
+        let lines = crate::logging::drain(1000, timeout);
+        if lines.is_empty() {
+            return Ok(JObject::null());
+        }
+        let array: Vec<serde_json::Value> = lines
+            .into_iter()
+            .map(
+                |l| serde_json::json!({"level": l.level, "logger": l.logger, "message": l.message}),
+            )
+            .collect();
+        java_string(env, &serde_json::Value::Array(array).to_string())
+    })
 }

@@ -11,6 +11,7 @@
 pub mod c_api;
 pub mod errors;
 pub mod ffi;
+pub mod jni_call;
 pub mod jvm_methods;
 pub mod logging;
 pub mod native_methods;

@@ -9,29 +9,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::customers::customer;
+use crate::customers::batch_customers;
 use crate::reply::{error, json};
 use crate::state::Shared;
 
 pub async fn batch(State(app): State<Shared>, body: Bytes) -> Response {
-    let ids = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(mut object)) => match object.remove("ids") {
-            Some(Value::Array(ids)) => ids,
-            _ => return error(StatusCode::BAD_REQUEST, "body needs an `ids` array"),
-        },
-        _ => return error(StatusCode::BAD_REQUEST, "body must be a JSON object"),
-    };
-    app.stats.add_batch_keys(ids.len() as u64);
-    let results: Vec<Value> = ids
-        .iter()
-        .filter_map(|id| match id {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        })
-        .map(customer)
-        .collect();
-    json(StatusCode::OK, Value::Array(results))
+    match batch_customers(&app, &body) {
+        Ok(results) => json(StatusCode::OK, Value::Array(results)),
+        Err(why) => error(StatusCode::BAD_REQUEST, why),
+    }
 }
 
 #[cfg(test)]

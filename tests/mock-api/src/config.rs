@@ -43,6 +43,9 @@ pub struct Config {
     /// Serve HTTPS (HTTP/1.1 and HTTP/2 via ALPN) with a self-signed
     /// certificate generated at start; see `MockServer::ca_pem`.
     pub tls: bool,
+    /// Close each HTTP/1 connection after this many requests, saying
+    /// `Connection: close` on the last answer (`keep_alive`). 0 = never.
+    pub close_after: u64,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             event_max: 0,
             seed: None,
             tls: false,
+            close_after: 0,
         }
     }
 }
@@ -94,6 +98,8 @@ With --tls, first prints `CA <path>`: a PEM file of its self-signed certificate.
   --seed N                  seed of the fault randomness (default: random)
   --tls                     serve HTTPS (ALPN h2 and http/1.1), self-signed certificate for
                             127.0.0.1 and localhost (`--tls=false` or `--tls false`: plain HTTP)
+  --close-after N           close each HTTP/1 connection after N requests, the last answer
+                            saying `Connection: close` (default 0 = keep connections open)
   -h, --help                this text
 ";
 
@@ -131,6 +137,7 @@ impl Config {
                 "--items" => config.items = number(&flag, &value()?)?,
                 "--event-rate" => config.event_rate = number(&flag, &value()?)?,
                 "--event-max" => config.event_max = number(&flag, &value()?)?,
+                "--close-after" => config.close_after = number(&flag, &value()?)?,
                 "--seed" => config.seed = Some(number(&flag, &value()?)?),
                 // A switch; an explicit boolean is accepted too (`--tls=true`,
                 // or `--tls True` as Python harnesses write keyword flags).
@@ -232,8 +239,10 @@ mod tests {
             "id",
             "--oauth-client-secret",
             "sec",
+            "--close-after=5",
         ])
         .unwrap();
+        assert_eq!(config.close_after, 5);
         assert_eq!(config.latency_ms, 5);
         assert_eq!(config.fail_rate, 0.25);
         assert_eq!(config.require_token.as_deref(), Some("s3cret"));

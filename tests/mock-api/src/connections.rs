@@ -5,6 +5,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -31,10 +32,12 @@ impl<L: Listener> Listener for CountingListener<L> {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (io, addr) = self.inner.accept().await;
-        self.recorder.open_connection();
+        let opened = self.recorder.open_connection();
         let counted = Counted {
             io,
             recorder: Arc::clone(&self.recorder),
+            opened,
+            control: Arc::default(),
         };
         (counted, addr)
     }
@@ -48,11 +51,31 @@ impl<L: Listener> Listener for CountingListener<L> {
 pub struct Counted<T> {
     io: T,
     recorder: Arc<Recorder>,
+    /// The open count after its accept and the most before it.
+    opened: (u64, u64),
+    /// Set once it turned out to carry the test's own `/stats` calls.
+    control: Arc<AtomicBool>,
 }
 
 impl<T> Drop for Counted<T> {
     fn drop(&mut self) {
-        self.recorder.close_connection();
+        if !self.control.load(Ordering::Relaxed) {
+            self.recorder.close_connection();
+        }
+    }
+}
+
+/// What the per-connection service needs to take a connection back out of
+/// the open counts (`keep_alive::PerConnection`).
+pub trait ControlMark {
+    /// The open count after accept, the most before it, and the flag that
+    /// stops the close being counted; None where connections are not counted.
+    fn control_mark(&self) -> Option<((u64, u64), Arc<AtomicBool>)>;
+}
+
+impl<T> ControlMark for Counted<T> {
+    fn control_mark(&self) -> Option<((u64, u64), Arc<AtomicBool>)> {
+        Some((self.opened, Arc::clone(&self.control)))
     }
 }
 
@@ -93,5 +116,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
 
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
+    }
+}
+
+/// TLS connections are counted as accepted only (`Stats::connections`).
+impl ControlMark for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn control_mark(&self) -> Option<((u64, u64), Arc<AtomicBool>)> {
+        None
     }
 }

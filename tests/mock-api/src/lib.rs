@@ -20,6 +20,7 @@ mod misc;
 mod oauth;
 mod pagination;
 mod params;
+mod per_connection;
 mod reply;
 mod routes;
 mod state;
@@ -37,7 +38,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::serve::{Listener, ListenerExt};
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -73,6 +73,11 @@ impl MockServer {
         };
         let state = Arc::new(AppState::new(config, addr));
         let app = routes::router(Arc::clone(&state));
+        let app = per_connection::PerConnection::new(
+            app,
+            state.config.close_after,
+            Arc::clone(&state.stats),
+        );
         let (shutdown, signal) = oneshot::channel::<()>();
         match &identity {
             Some(identity) => {
@@ -128,10 +133,11 @@ impl MockServer {
 }
 
 /// Serves `app` on `listener` (plain TCP or TLS) until `signal` resolves.
-fn spawn_server<L>(listener: L, app: Router, signal: oneshot::Receiver<()>)
+fn spawn_server<L>(listener: L, app: per_connection::PerConnection, signal: oneshot::Receiver<()>)
 where
     L: Listener,
     L::Addr: Debug,
+    L::Io: connections::ControlMark,
 {
     tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

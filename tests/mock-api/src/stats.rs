@@ -46,6 +46,7 @@ pub struct Stats {
     pub connections: u64,
     /// Plain-TCP connections open now, and the most open at once (since
     /// the last reset): an engine must keep these within `concurrency`.
+    /// Connections that carry `/stats` calls are left out.
     #[serde(default)]
     pub open_connections: u64,
     #[serde(default)]
@@ -114,11 +115,26 @@ impl Recorder {
         self.lock().stats.connections += 1;
     }
 
-    pub fn open_connection(&self) {
+    /// Returns the open count after this one and the most before it.
+    pub fn open_connection(&self) -> (u64, u64) {
         let mut inner = self.lock();
         let stats = &mut inner.stats;
+        let before = stats.max_open_connections;
         stats.open_connections += 1;
         stats.max_open_connections = stats.max_open_connections.max(stats.open_connections);
+        (stats.open_connections, before)
+    }
+
+    /// A connection whose first request was `/stats`: the test asking, not
+    /// the client under test. It leaves the open count, and the most open
+    /// at once if its own accept set it.
+    pub fn forget_control_connection(&self, (open_after, max_before): (u64, u64)) {
+        let mut inner = self.lock();
+        let stats = &mut inner.stats;
+        stats.open_connections = stats.open_connections.saturating_sub(1);
+        if stats.max_open_connections == open_after {
+            stats.max_open_connections = max_before.max(stats.open_connections);
+        }
     }
 
     pub fn close_connection(&self) {

@@ -1,4 +1,4 @@
-//! Unit tests of `options.rs`: defaults, errors naming the option, secrets.
+//! Unit tests of `engine_options.rs`: defaults, errors naming the option, secrets.
 use super::*;
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -1,6 +1,6 @@
 //! The options of adaptive throughput: `concurrency` (a number or `auto`),
 //! `concurrencyMin`, `concurrencyMax` and `honorRateLimitHeaders`. Parsed
-//! here, apart from the other options, so `options.rs` only calls `parse`.
+//! here, apart from the other options, so `engine_options.rs` only calls `parse`.
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::send::connection_cap::Ticket;
 use crate::send::oauth::TokenError;
 
 /// One attempt's result before the retry decision.
@@ -27,8 +28,14 @@ pub enum Attempt {
 }
 
 /// Sends `request` and reads its whole body, at most `limit` bytes.
-pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Duration) -> Attempt {
-    let mut response = match request.send().await {
+/// `ticket` keeps the connections within the requests in flight.
+pub async fn read(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+    timeout: Duration,
+    ticket: &std::sync::Arc<Ticket>,
+) -> Attempt {
+    let mut response = match ticket.send(request).await {
         Ok(r) => r,
         Err(e) => return Attempt::Transport(describe(&e, timeout)),
     };
@@ -56,7 +63,10 @@ pub async fn read(request: reqwest::RequestBuilder, limit: usize, timeout: Durat
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(None) => break,
+            Ok(None) => {
+                ticket.body_ended();
+                break;
+            }
             Err(e) => return Attempt::Transport(describe(&e, timeout)),
         }
     }

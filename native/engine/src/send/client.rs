@@ -9,7 +9,10 @@ use crate::options::engine_options::{AuthConfig, EngineOptions};
 pub fn build_client(options: &EngineOptions) -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
         .default_headers(default_headers(options)?)
-        .pool_max_idle_per_host(options.concurrency);
+        .pool_max_idle_per_host(options.concurrency)
+        // Connects wait while a connection is on its way back to the pool,
+        // so connections per host stay within the requests in flight.
+        .connector_layer(crate::send::connection_cap::GateLayer);
     with_transport(builder, options)
 }
 

@@ -118,16 +118,6 @@ impl InFlight {
     }
 }
 
-/// Gives hyper's pool task the chance to take back the connection of a
-/// finished response before its slot is released (see `Sender::attempt`):
-/// a request that took the slot earlier would find no idle connection and
-/// open one more, so connections per host would exceed `concurrency`.
-pub async fn let_connection_return() {
-    for _ in 0..3 {
-        tokio::task::yield_now().await;
-    }
-}
-
 impl HostLimit {
     fn new(host: &str, min: usize, max: usize) -> Arc<HostLimit> {
         Arc::new(HostLimit {

@@ -10,6 +10,7 @@ pub mod attempt;
 pub mod circuit;
 pub mod client;
 pub mod concurrency;
+pub mod connection_cap;
 pub mod host_limits;
 pub mod latency;
 pub mod oauth;

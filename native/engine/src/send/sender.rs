@@ -13,6 +13,7 @@ use crate::options::engine_options::{EngineOptions, RetryPolicy};
 use crate::plan::request::RequestSpec;
 use crate::send::attempt::{self, Attempt};
 use crate::send::circuit::{host_of, CircuitBreaker, Verdict};
+use crate::send::connection_cap::ConnectionCap;
 use crate::send::host_limits::{InFlight, Slot};
 use crate::send::oauth::OAuth2;
 use crate::send::outcome::Outcome;
@@ -23,6 +24,8 @@ pub struct Sender {
     client: reqwest::Client,
     /// Fixed `concurrency`, or adaptive per host with `concurrency=auto`.
     in_flight: InFlight,
+    /// Connections per host within the requests in flight.
+    connections: ConnectionCap,
     /// Per-host pacing by rate-limit headers (`honorRateLimitHeaders`).
     gate: Option<RateGate>,
     limiter: Option<DefaultDirectRateLimiter>,
@@ -53,6 +56,7 @@ impl Sender {
         Sender {
             client,
             in_flight: InFlight::new(&options.throughput.concurrency),
+            connections: ConnectionCap::default(),
             gate: options
                 .throughput
                 .honor_rate_limit_headers
@@ -229,13 +233,16 @@ impl Sender {
             }
             request = request.body(body.clone());
         }
-        let result = attempt::read(request, self.max_response_bytes, self.request_timeout).await;
-        // The slot is freed only once the connection is back in the pool:
-        // hyper returns it from a task of its own, woken when the body ends.
-        // A request that took the slot earlier would find no idle
-        // connection and open one more (that is how 256 slots once made 495
-        // connections). A few yields let that task run first.
-        crate::send::host_limits::let_connection_return().await;
+        // The ticket keeps connections to the host within the requests in
+        // flight (`connection_cap`): 256 slots once made 495 connections.
+        let connection = self.connections.ticket(&spec.url);
+        let result = attempt::read(
+            request,
+            self.max_response_bytes,
+            self.request_timeout,
+            &connection,
+        )
+        .await;
         counters.record_latency(started.elapsed().as_nanos() as u64);
         slot.finish(&result);
         if let (Some(gate), Some(host), Some(ticket)) = (&self.gate, &host, ticket) {

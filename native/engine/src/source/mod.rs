@@ -5,7 +5,9 @@
 //! log. Requests go through the same `send` stage as enrichment.
 
 pub mod first_page;
+pub mod link_header;
 pub mod offsets;
+pub mod page_ranges;
 pub mod pagination;
 pub mod reader;
 pub mod source_options;

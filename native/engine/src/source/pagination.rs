@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::decode::json_path;
+use crate::source::link_header::next_link;
+use crate::source::page_ranges::totals;
 use crate::source::source_options::{PaginationType, SourceOptions};
 
 /// Where the next page request goes.
@@ -51,13 +53,6 @@ impl PageState {
             prefetched: None,
         }
     }
-}
-
-/// What the envelope of a page says about the whole result.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    pub total_pages: Option<u64>,
-    pub total_records: Option<u64>,
 }
 
 /// The URL of the page request for `state`.
@@ -166,246 +161,11 @@ fn position(state: &PageState, o: &SourceOptions) -> u64 {
     }
 }
 
-/// Totals the API reports, under common names.
-pub fn totals(envelope: &Value, o: &SourceOptions) -> Totals {
-    let find = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| envelope.get(*n).and_then(Value::as_u64))
-    };
-    let total_records = find(&[
-        "total",
-        "total_count",
-        "totalCount",
-        "total_results",
-        "totalResults",
-    ]);
-    let total_pages = find(&["total_pages", "totalPages", "page_count", "pageCount"])
-        .or_else(|| total_records.map(|t| t.div_ceil(o.page_size)));
-    Totals {
-        total_pages,
-        total_records,
-    }
-}
-
-/// Page ranges for `partitions` parallel readers when the total is known
-/// (page and offset pagination only); None means read sequentially.
-pub fn split(totals: Totals, o: &SourceOptions, partitions: u64) -> Option<Vec<PageState>> {
-    let mut pages = totals.total_pages?;
-    if o.max_pages > 0 {
-        pages = pages.min(o.max_pages);
-    }
-    if !matches!(o.pagination, PaginationType::Page | PaginationType::Offset) || pages == 0 {
-        return None;
-    }
-    let parts = partitions.clamp(1, pages);
-    let per_part = pages.div_ceil(parts);
-    let stride = if o.pagination == PaginationType::Offset {
-        o.page_size
-    } else {
-        1
-    };
-    let states = (0..parts)
-        .map(|i| {
-            let first = i * per_part;
-            let last = ((i + 1) * per_part).min(pages);
-            (first, last)
-        })
-        .filter(|(first, last)| first < last)
-        .map(|(first, last)| PageState {
-            step: Step::At {
-                position: o.start_page + first * stride,
-            },
-            end: Some(o.start_page + last * stride),
-            pages_read: 0,
-            prefetched: None,
-        })
-        .collect();
-    Some(states)
-}
-
-/// The target of `rel="next"` in an RFC 5988 Link header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().to_ascii_lowercase().replace(' ', "");
-            p == "rel=\"next\"" || p == "rel=next"
-        });
-        is_next.then(|| {
-            target
-                .trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        })
-    })
-}
-
 fn resolve(base: &str, next: &str) -> Option<String> {
     let base = reqwest::Url::parse(base).ok()?;
     base.join(next).ok().map(|u| u.to_string())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn options(pairs: &[(&str, &str)]) -> SourceOptions {
-        SourceOptions::parse(
-            &pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn page_urls_replace_their_parameters() {
-        let o = options(&[("paginationType", "page"), ("pageSize", "50")]);
-        let state = PageState {
-            step: Step::At { position: 3 },
-            end: None,
-            pages_read: 0,
-            prefetched: None,
-        };
-        let url = page_url("http://h/items?page=9&x=1", &state, &o).unwrap();
-        assert_eq!(url, "http://h/items?x=1&page=3&per_page=50");
-    }
-
-    #[test]
-    fn page_pagination_stops_at_the_total_or_an_empty_page() {
-        let o = options(&[("paginationType", "page")]);
-        let first = PageState::first();
-        let next = next_state(
-            &first,
-            "http://h/i",
-            &json!({"total_pages": 3}),
-            None,
-            100,
-            &o,
-        )
-        .unwrap();
-        assert_eq!(next.step, Step::At { position: 2 });
-        let last = PageState {
-            step: Step::At { position: 3 },
-            ..first.clone()
-        };
-        assert_eq!(
-            next_state(
-                &last,
-                "http://h/i",
-                &json!({"total_pages": 3}),
-                None,
-                100,
-                &o
-            ),
-            None
-        );
-        assert_eq!(
-            next_state(&first, "http://h/i", &json!({}), None, 0, &o),
-            None
-        );
-    }
-
-    #[test]
-    fn cursor_link_next_url_and_has_more() {
-        let o = options(&[("paginationType", "cursor")]);
-        let s = next_state(
-            &PageState::first(),
-            "http://h/c",
-            &json!({"next_cursor": "abc"}),
-            None,
-            5,
-            &o,
-        )
-        .unwrap();
-        assert_eq!(
-            s.step,
-            Step::Cursor {
-                cursor: "abc".into()
-            }
-        );
-        assert_eq!(
-            page_url("http://h/c?limit=5", &s, &o).unwrap(),
-            "http://h/c?limit=5&cursor=abc"
-        );
-        assert_eq!(
-            next_state(&s, "http://h/c", &json!({"next_cursor": null}), None, 5, &o),
-            None
-        );
-
-        let o = options(&[("paginationType", "link")]);
-        let link = r#"<http://h/l?page=2>; rel="next", <http://h/l?page=9>; rel="last""#;
-        let s = next_state(
-            &PageState::first(),
-            "http://h/l",
-            &json!([]),
-            Some(link),
-            5,
-            &o,
-        )
-        .unwrap();
-        assert_eq!(
-            s.step,
-            Step::Url {
-                url: "http://h/l?page=2".into()
-            }
-        );
-
-        let o = options(&[("paginationType", "nextUrl")]);
-        let s = next_state(
-            &PageState::first(),
-            "http://h/n/a",
-            &json!({"next": "/n/b"}),
-            None,
-            5,
-            &o,
-        )
-        .unwrap();
-        assert_eq!(
-            s.step,
-            Step::Url {
-                url: "http://h/n/b".into()
-            }
-        );
-        assert_eq!(
-            next_state(
-                &s,
-                "http://h/n/b",
-                &json!({"next": "/n/c", "has_more": false}),
-                None,
-                5,
-                &o
-            ),
-            None
-        );
-    }
-
-    #[test]
-    fn max_pages_and_ranges() {
-        let o = options(&[("paginationType", "page"), ("maxPages", "2")]);
-        let s = next_state(&PageState::first(), "http://h", &json!({}), None, 1, &o).unwrap();
-        assert_eq!(next_state(&s, "http://h", &json!({}), None, 1, &o), None);
-
-        let o = options(&[("paginationType", "offset"), ("pageSize", "10")]);
-        let parts = split(totals(&json!({"total": 95}), &o), &o, 3).unwrap();
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts[0].step, Step::At { position: 0 });
-        assert_eq!(parts[0].end, Some(40));
-        assert_eq!(parts[2].end, Some(100));
-        let inside =
-            next_state(&parts[0], "http://h", &json!({"total": 95}), None, 10, &o).unwrap();
-        assert_eq!(inside.step, Step::At { position: 10 });
-        let at_end = PageState {
-            step: Step::At { position: 30 },
-            ..parts[0].clone()
-        };
-        assert_eq!(
-            next_state(&at_end, "http://h", &json!({"total": 95}), None, 10, &o),
-            None
-        );
-    }
-}
+#[path = "pagination_tests.rs"]
+mod tests;

@@ -18,6 +18,7 @@ use crate::error::{EngineError, Result};
 use crate::metrics::{BatchMetrics, Counters, Totals};
 use crate::plan::request::RequestSpec;
 use crate::source::offsets;
+use crate::source::page_ranges;
 use crate::source::pagination::{self, PageState};
 use crate::source::source_options::SourceOptions;
 
@@ -76,9 +77,9 @@ impl Source {
                 .map_err(EngineError::Internal)?,
             &Counters::default(),
         )?;
-        let totals = pagination::totals(&body, &self.options);
-        let mut states =
-            pagination::split(totals, &self.options, max_partitions).unwrap_or_else(|| vec![first]);
+        let totals = page_ranges::totals(&body, &self.options);
+        let mut states = page_ranges::split(totals, &self.options, max_partitions)
+            .unwrap_or_else(|| vec![first]);
         let page = crate::source::first_page::Prefetched { body, link, url };
         crate::source::first_page::hand_over(&mut states, page, self.options.start_page);
         Ok(states)
