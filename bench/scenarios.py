@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import pandas as pd  # noqa: E402  (module level: pandas_udf resolves the type hints here)
+from flow_trace import Sampler, phases  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
@@ -41,6 +42,7 @@ from mockapi import MockApi  # noqa: E402
 from spark_rest import rest_api_call, with_spark_rest  # noqa: E402
 
 TASKS = 2  # local[2]: two tasks share the executor
+WARM_UP_ROWS = 4_096
 
 
 def native(df: DataFrame, base: str, concurrency: int) -> DataFrame:
@@ -131,14 +133,26 @@ def map_in_arrow(df: DataFrame, base: str, concurrency: int) -> DataFrame:
 Approach = Callable[[DataFrame, str, int], DataFrame]
 
 
-def run(spark: SparkSession, api: MockApi, fn: Approach, rows: int, concurrency: int):
+def run(
+    spark: SparkSession,
+    api: MockApi,
+    fn: Approach,
+    rows: int,
+    concurrency: int,
+    trace: bool = False,
+):
     df = spark.range(rows).withColumnRenamed("id", "customer_id").repartition(TASKS)
     df = df.cache()
     df.count()
     api.reset()
+    sampler = Sampler(api) if trace else None
+    if sampler:
+        sampler.start()
     started = time.perf_counter()
     ok = fn(df, api.url, concurrency).where(F.col("_status") == 200).count()
     seconds = time.perf_counter() - started
+    if sampler:
+        print(phases(sampler.stop(), seconds, concurrency), flush=True)
     stats = api.stats()
     df.unpersist()
     if ok != rows:
@@ -146,7 +160,9 @@ def run(spark: SparkSession, api: MockApi, fn: Approach, rows: int, concurrency:
     return seconds, stats
 
 
-def scenario(spark, title, mock_flags, approaches, rows, concurrency, ideal_requests_per_s):
+def scenario(
+    spark, title, mock_flags, approaches, rows, concurrency, ideal_requests_per_s, trace=False
+):
     print(f"\n== {title} (concurrency {concurrency}, local[2])", flush=True)
     print(
         f"{'approach':<26}{'rows':>9}{'seconds':>9}{'rows/s':>10}{'of ideal':>10}{'native x':>10}"
@@ -155,7 +171,11 @@ def scenario(spark, title, mock_flags, approaches, rows, concurrency, ideal_requ
     with MockApi(**mock_flags) as api:
         for name, fn, n in approaches:
             n = n or rows
-            seconds, stats = run(spark, api, fn, n, concurrency)
+            # Warm-up, not timed: the first query of a session pays one-off costs (JIT,
+            # loading the native library, the engine and its connection pool) that no
+            # steady-state ratio should carry.
+            run(spark, api, fn, WARM_UP_ROWS, concurrency)
+            seconds, stats = run(spark, api, fn, n, concurrency, trace)
             requests_per_s = stats["total"] / seconds
             ideal = requests_per_s / ideal_requests_per_s if ideal_requests_per_s else None
             results.append((name, n, seconds, n / seconds, ideal, stats))
@@ -180,6 +200,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every row count")
     parser.add_argument("--only", default="", help="comma-separated: uniform,stragglers,batch,zero")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="sample the mock's requests in flight and print where the wall time went",
+    )
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
     c = args.concurrency
@@ -187,11 +212,15 @@ def main() -> None:
     def rows(n: int) -> int:
         return max(1_000, int(n * args.scale))
 
-    os.environ.setdefault("SPARK_REST_JAR", str(ROOT / "dist" / "spark-rest.jar"))
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # The jar of this checkout's build, named explicitly: `with_spark_rest()` prefers the
+    # jars bundled under python/spark_rest/jars (copied by `make wheel`), which a
+    # `make native jar` leaves stale; a bench once measured an older engine that way.
+    jar = os.environ.get("SPARK_REST_JAR", str(ROOT / "dist" / "spark-rest.jar"))
+    print(f"jar: {jar}", flush=True)
     builder = SparkSession.builder.master("local[2]").appName("spark-rest-bench-scenarios")
     spark = (
-        with_spark_rest(builder)
+        with_spark_rest(builder, jar=jar)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
@@ -216,6 +245,7 @@ def main() -> None:
             n,
             c,
             c / 0.020,
+            args.trace,
         )
     if not only or "stragglers" in only:
         n = rows(24_000)
@@ -233,6 +263,7 @@ def main() -> None:
             n,
             c,
             c / (0.020 + 0.02 * 0.500),
+            args.trace,
         )
     if not only or "batch" in only:
         n = rows(400_000)
@@ -245,6 +276,7 @@ def main() -> None:
             n,
             batch_c,
             batch_c / 0.020,
+            args.trace,
         )
     if not only or "zero" in only:
         n = rows(300_000)

@@ -15,6 +15,12 @@
 //!
 //! `cancel` (any thread) aborts every request of the task at once and wakes
 //! a waiting `take`; dropping the stream cancels too.
+//!
+//! The parts: `pending_batch` (what the stream holds per submitted batch
+//! and the events Tokio tasks post), `task_stream_send` (starting requests
+//! and batch-endpoint chunks), `task_stream_results` (applying outcomes and
+//! building a finished batch's result), `send_shared` (single-flight in
+//! front of the sender).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,87 +29,30 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use arrow::array::StructArray;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
 use tokio::task::AbortHandle;
 
-use crate::decode::batch_result::{self, CompletedBatch};
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
+use crate::flow::pending_batch::{Event, PendingBatch};
 use crate::flow::runtime::runtime;
 use crate::metrics::{BatchMetrics, Counters};
 use crate::plan::batch_accumulator::KeyAccumulator;
 use crate::plan::input::InputColumns;
-use crate::plan::request::RequestSpec;
-use crate::send::outcome::Outcome;
-use crate::send::single_flight::Role;
-use crate::send::transport::Transport;
-
-/// What a Tokio task posts back to the task thread.
-pub(crate) enum Event {
-    /// Every request of batch `batch` (per-row mode) finished: one event
-    /// (one wake-up of the task thread) per batch, not per request.
-    Requests {
-        batch: u64,
-        done: Vec<(usize, Arc<Outcome>, Role)>,
-    },
-    /// A batch-endpoint chunk finished.
-    Chunk {
-        chunk: u64,
-        outcome: Arc<Outcome>,
-        role: Role,
-    },
-    /// `cancel` was called: wake up.
-    Wake,
-}
 
 pub struct TaskStream {
-    state: Mutex<State>,
+    pub(crate) state: Mutex<State>,
     cancelled: AtomicBool,
     running: Mutex<HashMap<u64, AbortHandle>>,
     next_job: AtomicU64,
-    events: Sender<Event>,
+    pub(crate) events: Sender<Event>,
 }
 
-struct State {
-    receiver: Receiver<Event>,
-    batches: VecDeque<PendingBatch>,
+pub(crate) struct State {
+    pub(crate) receiver: Receiver<Event>,
+    pub(crate) batches: VecDeque<PendingBatch>,
     /// The sequence number of the next submitted batch.
     next_batch: u64,
-    keys: Option<KeyAccumulator>,
-}
-
-/// A submitted batch whose results are not yet taken.
-pub(crate) struct PendingBatch {
-    seq: u64,
-    pub(crate) started: Instant,
-    /// Each row's request (or key) index, or why it has none.
-    pub(crate) rows: Vec<std::result::Result<usize, String>>,
-    /// Per-row mode: the distinct requests; empty for batch endpoints.
-    /// Shared with the Tokio task that sends them (no copy per request).
-    requests: Arc<Vec<RequestSpec>>,
-    /// The outcome of each distinct request (or key), once known.
-    pub(crate) outcomes: Vec<Option<Arc<Outcome>>>,
-    pub(crate) remaining: usize,
-    /// Keys of this batch not yet sent (batch endpoints).
-    pub(crate) unsent_keys: usize,
-    pub(crate) went_out: u64,
-    /// Requests answered by joining an identical one in flight elsewhere
-    /// (single-flight): their rows count as deduplicated.
-    pub(crate) joined: u64,
-    pub(crate) counters: Arc<Counters>,
-}
-
-impl PendingBatch {
-    pub(crate) fn set(&mut self, index: usize, outcome: Arc<Outcome>, went_out: bool) {
-        if self.outcomes[index].is_none() {
-            self.remaining -= 1;
-        }
-        if went_out && !outcome.circuit_open {
-            self.went_out += 1;
-        }
-        self.outcomes[index] = Some(outcome);
-    }
+    pub(crate) keys: Option<KeyAccumulator>,
 }
 
 impl Default for TaskStream {
@@ -284,180 +233,11 @@ impl TaskStream {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Cache lookups here on the task thread (the disk cache blocks), then
-    /// one Tokio task sends the batch's misses, each through single-flight.
-    fn send_requests(&self, engine: &Engine, seq: u64, batch: &mut PendingBatch) {
-        let transport = engine.transport();
-        let mut to_send = Vec::new();
-        match &transport.cache {
-            Some(cache) => {
-                let cached = cache.lookup(&batch.requests, &batch.counters);
-                for (index, hit) in cached.into_iter().enumerate() {
-                    match hit {
-                        Some(outcome) => batch.set(index, Arc::new(outcome), false),
-                        None => to_send.push(index),
-                    }
-                }
-            }
-            None => to_send.extend(0..batch.requests.len()),
-        }
-        if to_send.is_empty() {
-            return;
-        }
-        let transport = Arc::clone(transport);
-        let counters = Arc::clone(&batch.counters);
-        let requests = Arc::clone(&batch.requests);
-        let events = self.events.clone();
-        self.spawn(async move {
-            let transport = &transport;
-            let counters = &counters;
-            let requests = &requests;
-            let mut done = Vec::with_capacity(to_send.len());
-            let mut pending: FuturesUnordered<_> = to_send
-                .into_iter()
-                .map(|index| async move {
-                    let (outcome, role) = transport.send_shared(&requests[index], counters).await;
-                    (index, outcome, role)
-                })
-                .collect();
-            // The task thread can only hand the batch back once every
-            // request is done, so it is woken once, with all of them.
-            while let Some(finished) = pending.next().await {
-                done.push(finished);
-            }
-            let _ = events.send(Event::Requests { batch: seq, done });
-        });
-    }
-
-    /// Sends the accumulator's full chunks (and with `flush`, the short
-    /// rest too).
-    fn send_full_chunks(
-        &self,
-        engine: &Engine,
-        state: &mut State,
-        accumulator: &mut KeyAccumulator,
-        flush: bool,
-    ) -> Result<()> {
-        let Some(endpoint) = &engine.options().batch else {
-            return Ok(());
-        };
-        while let Some(chunk) = accumulator.next_chunk(endpoint, flush) {
-            for (seq, _) in &chunk.members {
-                if let Some(batch) = batch_mut(&mut state.batches, *seq) {
-                    batch.unsent_keys -= 1;
-                }
-            }
-            let cached = engine
-                .transport()
-                .cache
-                .as_ref()
-                .and_then(|cache| cache.lookup_one(&chunk.spec, &Counters::default()));
-            // The chunk's requests count in the batch its last key came from.
-            let counters = chunk
-                .members
-                .last()
-                .and_then(|(seq, _)| batch_mut(&mut state.batches, *seq))
-                .map(|b| Arc::clone(&b.counters))
-                .unwrap_or_default();
-            let id = accumulator.start(chunk);
-            match cached {
-                Some(outcome) => {
-                    Counters::add(&counters.cache_hits, 1);
-                    accumulator.complete(
-                        engine,
-                        &mut state.batches,
-                        id,
-                        Arc::new(outcome),
-                        Role::Joined,
-                    )?;
-                }
-                None => {
-                    let transport = Arc::clone(engine.transport());
-                    let events = self.events.clone();
-                    let spec = accumulator.spec(id);
-                    self.spawn(async move {
-                        let (outcome, role) = transport.send_shared(&spec, &counters).await;
-                        let _ = events.send(Event::Chunk {
-                            chunk: id,
-                            outcome,
-                            role,
-                        });
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn apply(&self, engine: &Engine, state: &mut State, event: Event) -> Result<()> {
-        match event {
-            Event::Requests { batch, done } => {
-                if let Some(pending) = batch_mut(&mut state.batches, batch) {
-                    for (index, outcome, role) in done {
-                        if role == Role::Sent {
-                            if let Some(cache) = &engine.transport().cache {
-                                cache.store_one(&pending.requests[index], &outcome);
-                            }
-                        }
-                        pending.set(index, outcome, role == Role::Sent);
-                        if role == Role::Joined {
-                            pending.joined += 1;
-                        }
-                    }
-                }
-            }
-            Event::Chunk {
-                chunk,
-                outcome,
-                role,
-            } => {
-                if let Some(mut accumulator) = state.keys.take() {
-                    if role == Role::Sent {
-                        if let Some(cache) = &engine.transport().cache {
-                            cache.store_one(&accumulator.spec(chunk), &outcome);
-                        }
-                    }
-                    let result =
-                        accumulator.complete(engine, &mut state.batches, chunk, outcome, role);
-                    state.keys = Some(accumulator);
-                    result?;
-                }
-            }
-            Event::Wake => {}
-        }
-        Ok(())
-    }
-
-    fn finish(&self, engine: &Engine, batch: PendingBatch) -> Result<(StructArray, BatchMetrics)> {
-        let outcomes: Vec<&Outcome> = batch.outcomes.iter().flatten().map(|o| &**o).collect();
-        let shown = |i: usize| match &engine.options().batch {
-            Some(endpoint) => RequestSpec {
-                method: reqwest::Method::POST,
-                url: endpoint.url.clone(),
-                body: None,
-            },
-            None => batch.requests[i].clone(),
-        };
-        let completed = CompletedBatch {
-            rows: &batch.rows,
-            outcomes: &outcomes,
-            shown: &shown,
-            went_out: batch.went_out,
-            counters: &batch.counters,
-        };
-        let (result, mut metrics) =
-            batch_result::finish(&completed, engine.options(), engine.result_fields())?;
-        metrics.deduped_rows += batch.joined;
-        metrics.engine_nanos = batch.started.elapsed().as_nanos() as u64;
-        engine.record(&metrics, &batch.counters);
-        Ok((result, metrics))
-    }
-
-    fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
         let handle = runtime().spawn(work).abort_handle();
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.running
@@ -470,7 +250,7 @@ impl TaskStream {
         }
     }
 
-    fn prune_finished_jobs(&self) {
+    pub(crate) fn prune_finished_jobs(&self) {
         self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -481,50 +261,5 @@ impl TaskStream {
 impl Drop for TaskStream {
     fn drop(&mut self) {
         self.cancel();
-    }
-}
-
-/// The pending batch with sequence number `seq` (batches are contiguous).
-pub(crate) fn batch_mut(
-    batches: &mut VecDeque<PendingBatch>,
-    seq: u64,
-) -> Option<&mut PendingBatch> {
-    let offset = seq.checked_sub(batches.front()?.seq)?;
-    batches.get_mut(offset as usize)
-}
-
-impl Transport {
-    /// Sends through single-flight: joins an identical request in flight
-    /// anywhere in the engine, or sends it (counted in `counters`).
-    pub async fn send_shared(
-        self: &Arc<Self>,
-        spec: &RequestSpec,
-        counters: &Arc<Counters>,
-    ) -> (Arc<Outcome>, Role) {
-        let transport = Arc::clone(self);
-        let counters = Arc::clone(counters);
-        let owned = spec.clone();
-        self.single_flight
-            .run(spec, move || {
-                async move {
-                    // An identical flight may have ended (and stored its
-                    // answer) between the task thread's lookup and now.
-                    if let Some(cache) = &transport.cache {
-                        if let Some(hit) = cache.lookup_in_memory(&owned, &counters) {
-                            return hit;
-                        }
-                    }
-                    let outcome = transport.sender.send(&owned, &counters).await;
-                    // Into the memory cache before the flight ends: a batch
-                    // looked up between the end of the flight and the task
-                    // thread's store would otherwise send it again.
-                    if let Some(cache) = &transport.cache {
-                        cache.store_in_memory(&owned, &outcome);
-                    }
-                    outcome
-                }
-                .boxed()
-            })
-            .await
     }
 }

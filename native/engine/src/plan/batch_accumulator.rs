@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::flow::task_stream::{batch_mut, PendingBatch};
+use crate::flow::pending_batch::{batch_mut, PendingBatch};
 use crate::options::engine_options::BatchEndpoint;
 use crate::plan::batch_endpoint::{chunk_outcomes, chunk_request};
 use crate::plan::request::RequestSpec;

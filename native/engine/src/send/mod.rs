@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod rate_gate;
 pub mod rate_headers;
 pub mod retry_storm;
+pub mod send_shared;
 pub mod sender;
 pub mod single_flight;
 pub mod transport;
