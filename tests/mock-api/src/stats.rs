@@ -56,6 +56,12 @@ pub struct Stats {
     /// `/compressed` responses by content coding (`"gzip"`, `"br"`,
     /// `"identity"`).
     pub by_encoding: BTreeMap<String, u64>,
+    /// Microseconds the server spent on answered data requests, summed:
+    /// divided by the answered count it is the API's real mean latency, so
+    /// a benchmark's ideal (`concurrency / mean latency`) does not assume
+    /// the nominal `--latency-ms` that timers and a loaded machine stretch.
+    #[serde(default)]
+    pub busy_micros: u64,
 }
 
 /// Caps the sliding window's memory; only reached above a million requests
@@ -163,6 +169,7 @@ impl Recorder {
         }
         InFlight {
             recorder: Arc::clone(self),
+            started: Instant::now(),
         }
     }
 
@@ -211,11 +218,14 @@ impl Recorder {
 /// (the handler future is dropped) are not counted in flight forever.
 struct InFlight {
     recorder: Arc<Recorder>,
+    started: Instant,
 }
 
 impl InFlight {
     fn finish(self, status: StatusCode) {
+        let busy = self.started.elapsed().as_micros() as u64;
         let mut inner = self.recorder.lock();
+        inner.stats.busy_micros += busy;
         let by_status = &mut inner.stats.by_status;
         match by_status.get_mut(status.as_str()) {
             Some(n) => *n += 1,
@@ -346,6 +356,8 @@ mod tests {
         assert_eq!(stats.by_status["200"], 5);
         assert_eq!(stats.by_status["404"], 1);
         assert_eq!(stats.by_path["/slow"], 5);
+        // Five answers that each took at least 300 ms.
+        assert!(stats.busy_micros >= 5 * 300_000, "{stats:?}");
         assert!(stats.max_per_second >= 3, "{stats:?}");
         assert_eq!(stats.max_per_second_sliding, 6);
 
