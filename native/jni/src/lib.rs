@@ -18,3 +18,9 @@ pub mod native_methods;
 pub mod record_log_methods;
 pub mod source_methods;
 pub mod stream_methods;
+
+/// mimalloc for the engine's many small per-request allocations (headers,
+/// URLs, JSON values): allocation was about a fifth of the per-row CPU
+/// profile at 0 ms latency with the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
