@@ -62,6 +62,11 @@ const ROUND_SHARE: f64 = 1.0;
 /// one stalled request (a pause of the client) must not read as a queue,
 /// and twice no-load already gives the gradient's largest step down.
 const LATENCY_CAP: f64 = 2.0;
+/// Rounds of slow start whose median is the no-load latency.
+const EARLY_ROUNDS: usize = 5;
+/// After those, a round this much faster than no-load replaces it (the
+/// server got faster); smaller differences are the client's own noise.
+const FASTER: f64 = 0.9;
 
 /// What one finished attempt says about the host's capacity.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,8 +100,10 @@ pub struct AdaptiveLimit {
     limit: f64,
     peak: usize,
     phase: Phase,
-    /// The lowest round mean latency, in seconds.
+    /// The no-load round mean latency, in seconds (see `learn_no_load`).
     no_load: Option<f64>,
+    /// Round means of slow start before any queueing, at most `EARLY_ROUNDS`.
+    early_means: Vec<f64>,
     /// When a round last showed the no-load latency.
     no_load_seen: Instant,
     /// The lowest single latency (the round trip before no-load is known).
@@ -120,6 +127,7 @@ impl AdaptiveLimit {
             peak: min as usize,
             phase: Phase::SlowStart,
             no_load: None,
+            early_means: Vec::with_capacity(EARLY_ROUNDS),
             no_load_seen: now,
             fastest: Duration::MAX,
             round: Round::new(1, min, ROUND_SHARE),
@@ -221,13 +229,7 @@ impl AdaptiveLimit {
         };
         let busy = self.round.max_in_flight() as f64 >= self.limit * 0.5;
         let full = self.round.max_in_flight() as f64 >= self.limit * 0.9;
-        let no_load = match self.no_load {
-            Some(no_load) if mean > no_load => no_load,
-            _ => {
-                self.no_load = Some(mean);
-                mean
-            }
-        };
+        let no_load = self.learn_no_load(mean);
         if mean <= no_load * NO_LOAD_CONFIRMED {
             self.no_load_seen = now;
         }
@@ -277,6 +279,31 @@ impl AdaptiveLimit {
         self.next_round();
     }
 
+    /// The no-load latency after a round of `mean`. The rounds of slow start
+    /// before any queueing are all at no-load, so their median is it, with
+    /// the client's own noise in it: the lowest round would be biased low
+    /// by that noise (round means of a busy 2-core client scatter by 20 %),
+    /// and every later round would read as queueing where there is none.
+    /// The median also drops a cold first round. Later, only a round
+    /// clearly faster (the server got faster) or the probe change it.
+    fn learn_no_load(&mut self, mean: f64) -> f64 {
+        let early = self.phase == Phase::SlowStart && self.early_means.len() < EARLY_ROUNDS;
+        match self.no_load {
+            Some(no_load) if early && mean <= no_load * SLOW_START_EXIT => {
+                self.early_means.push(mean);
+                self.no_load = Some(lower_median(&self.early_means));
+            }
+            Some(no_load) if mean >= no_load * FASTER => {}
+            _ => {
+                if early {
+                    self.early_means.push(mean);
+                }
+                self.no_load = Some(mean);
+            }
+        }
+        self.no_load.unwrap_or(mean)
+    }
+
     fn slow_start(&mut self, ratio: f64, busy: bool) {
         if ratio > SLOW_START_EXIT {
             // Queueing: the last step crossed the capacity. Jump to the
@@ -313,6 +340,14 @@ impl AdaptiveLimit {
         self.limit = limit.clamp(self.min, self.max);
         self.peak = self.peak.max(self.limit());
     }
+}
+
+/// The middle value, the lower one of the two middle values for an even
+/// count (no-load errs low rather than high).
+fn lower_median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[(sorted.len() - 1) / 2]
 }
 
 #[cfg(test)]

@@ -97,6 +97,29 @@ fn a_noisy_client_still_uses_the_capacity() {
 }
 
 #[test]
+fn a_client_whose_rounds_scatter_still_ramps_and_uses_the_capacity() {
+    // A busy client: every 50 ms of virtual time its answers come back up
+    // to 50 % late, so whole rounds scatter (as the rounds of a busy 2-core
+    // machine did, 51 to 63 ms for a 50 ms API). With no-load taken as the
+    // lowest round, rounds read as queueing where there was none: the limit
+    // took 9.5 s to reach 64 here and spent 36 % of the time in 64..=110.
+    // The median of slow start's rounds reaches 64 in under a second.
+    let start = Instant::now();
+    let mut limit = AdaptiveLimit::new(4, 512, start);
+    let mut server = Server::new(64, 50);
+    server.jitter = 0.5;
+    let (trace, _) = run(&mut limit, &server, answers(64, 50, 60), start);
+    let reached = trace.first_reached(64).expect("reaches 64");
+    assert!(reached < 1.5, "reached 64 after {reached:.2} s");
+    let settled = trace.share_within(3.0, 64, 110);
+    assert!(
+        settled >= 0.9,
+        "{:.1} % of the time in 64..=110",
+        settled * 100.0
+    );
+}
+
+#[test]
 fn a_standing_queue_does_not_creep_into_the_no_load_latency() {
     // At the fixed point a queue of about sqrt(limit) always stands; the
     // periodic no-load probe keeps it from being learned as no-load.

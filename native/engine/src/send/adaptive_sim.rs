@@ -16,6 +16,10 @@ pub struct Server {
     /// a fraction of `service` (a busy client machine); 0 for none.
     pub noise: f64,
     pub noise_every: u64,
+    /// Client-side delay that changes every `service` of virtual time, up
+    /// to this fraction of `service` (pseudo-random, seeded): whole rounds
+    /// of a busy client come back slower or faster than others.
+    pub jitter: f64,
     /// Requests (by send order) delayed on the client by this fraction of
     /// `service`: one pause of the client.
     pub pause: Option<(std::ops::Range<u64>, f64)>,
@@ -28,6 +32,7 @@ impl Server {
             service: Duration::from_millis(service_ms),
             noise: 0.0,
             noise_every: 1,
+            jitter: 0.0,
             pause: None,
         }
     }
@@ -118,6 +123,9 @@ pub fn run(
             } else {
                 0
             };
+            if server.jitter > 0.0 {
+                noise += (service as f64 * server.jitter * unit_noise(now / service)) as u64;
+            }
             if let Some((sequences, pause)) = &server.pause {
                 if sequences.contains(sequence) {
                     noise += (service as f64 * pause) as u64;
@@ -151,4 +159,14 @@ pub fn run(
         send_up_to_limit(now, limit, &mut pending, &mut slots_free, &mut sequence);
     }
     (trace, start + Duration::from_nanos(now))
+}
+
+/// A pseudo-random number in [0, 1) for time slot `slot` (splitmix64):
+/// deterministic, so the tests do not flake.
+fn unit_noise(slot: u64) -> f64 {
+    let mut z = slot.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
