@@ -117,30 +117,24 @@ impl KeyAccumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn endpoint() -> BatchEndpoint {
-        BatchEndpoint {
-            key_column: "id".into(),
-            url: "http://h/batch".into(),
-            request_size: 3,
-            body: r#"{"ids": {keys}}"#.into(),
-            results_field: vec!["results".into()],
-            result_key: None,
-        }
-    }
+    use crate::plan::batch_endpoint::test_endpoint;
 
     #[test]
     fn keys_of_several_batches_fill_one_request() {
+        let endpoint = BatchEndpoint {
+            request_size: 3,
+            ..test_endpoint(None)
+        };
         let mut acc = KeyAccumulator::new(true);
         acc.add(0, &["1".into(), "2".into()]);
-        assert!(acc.next_chunk(&endpoint(), false).is_none());
+        assert!(acc.next_chunk(&endpoint, false).is_none());
         acc.add(1, &["3".into(), "4".into()]);
-        let full = acc.next_chunk(&endpoint(), false).unwrap();
+        let full = acc.next_chunk(&endpoint, false).unwrap();
         assert_eq!(full.members, vec![(0, 0), (0, 1), (1, 0)]);
         assert_eq!(full.spec.body.as_deref(), Some(r#"{"ids": [1,2,3]}"#));
-        assert!(acc.next_chunk(&endpoint(), false).is_none());
-        let rest = acc.next_chunk(&endpoint(), true).unwrap();
+        assert!(acc.next_chunk(&endpoint, false).is_none());
+        let rest = acc.next_chunk(&endpoint, true).unwrap();
         assert_eq!(rest.members, vec![(1, 1)]);
-        assert!(acc.next_chunk(&endpoint(), true).is_none());
+        assert!(acc.next_chunk(&endpoint, true).is_none());
     }
 }

@@ -202,21 +202,24 @@ pub fn top_level_shape(body: &Value) -> String {
     }
 }
 
+/// A batch endpoint for tests: key column `id`, `{"ids": {keys}}` posted to
+/// `http://h/batch` two keys at a time, results under `results`.
+#[cfg(test)]
+pub(crate) fn test_endpoint(result_key: Option<&str>) -> BatchEndpoint {
+    BatchEndpoint {
+        key_column: "id".into(),
+        url: "http://h/batch".into(),
+        request_size: 2,
+        body: r#"{"ids": {keys}}"#.into(),
+        results_field: vec!["results".into()],
+        result_key: result_key.map(str::to_string),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn endpoint(result_key: Option<&str>) -> BatchEndpoint {
-        BatchEndpoint {
-            key_column: "id".into(),
-            url: "http://h/batch".into(),
-            request_size: 2,
-            body: r#"{"ids": {keys}}"#.into(),
-            results_field: vec!["results".into()],
-            result_key: result_key.map(str::to_string),
-        }
-    }
 
     fn input(keys: &[Option<&str>]) -> InputColumns {
         InputColumns {
@@ -232,7 +235,7 @@ mod tests {
         let p = plan(
             &input(&[Some("1"), Some("2"), Some("1"), None, Some("3")]),
             0,
-            &endpoint(None),
+            &test_endpoint(None),
         );
         assert_eq!(p.keys, vec!["1", "2", "3"]);
         assert_eq!(p.rows[2], Ok(0));
@@ -246,7 +249,7 @@ mod tests {
         let p = plan(
             &input(&[Some("1"), Some("2"), Some("3")]),
             0,
-            &endpoint(Some("id")),
+            &test_endpoint(Some("id")),
         );
         let first = Outcome::from_response(
             200,
@@ -255,7 +258,7 @@ mod tests {
                 .into_bytes(),
         );
         let second = Outcome::from_response(200, json!({"results": []}).to_string().into_bytes());
-        let per_key = distribute(&p, &[first, second], &endpoint(Some("id")));
+        let per_key = distribute(&p, &[first, second], &test_endpoint(Some("id")));
         assert_eq!(
             per_key[0].body.as_deref(),
             Some(br#"{"id":1,"v":"a"}"#.as_slice())
@@ -281,7 +284,7 @@ mod tests {
         let per_key_bare = distribute(
             &p,
             &[bare, Outcome::from_response(200, b"[]".to_vec())],
-            &endpoint(None),
+            &test_endpoint(None),
         );
         assert_eq!(
             per_key_bare[1].body.as_deref(),
@@ -291,14 +294,14 @@ mod tests {
             200,
             json!({"data": {"x": 1}, "n": 2}).to_string().into_bytes(),
         );
-        let per_key_odd = distribute(&p, &[odd.clone(), odd], &endpoint(None));
+        let per_key_odd = distribute(&p, &[odd.clone(), odd], &test_endpoint(None));
         let error = per_key_odd[0].error.as_deref().unwrap();
         assert!(
             error.contains("batchResultsField 'results'")
                 && error.contains("data: object, n: number"),
             "{error}"
         );
-        let per_key = distribute(&p, &[by_position, failed], &endpoint(None));
+        let per_key = distribute(&p, &[by_position, failed], &test_endpoint(None));
         assert_eq!(per_key[1].body.as_deref(), Some(br#"{"v":"y"}"#.as_slice()));
         assert_eq!(per_key[2].status, Some(503));
     }

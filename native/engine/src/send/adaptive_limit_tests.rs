@@ -1,11 +1,5 @@
 use super::*;
-use crate::send::adaptive_sim::{run, Server};
-
-/// Answers of a server of `capacity` slots and `service_ms` for about
-/// `seconds` at that server's full throughput.
-fn answers(capacity: usize, service_ms: u64, seconds: u64) -> usize {
-    (capacity as u64 * seconds * 1000 / service_ms) as usize
-}
+use crate::send::adaptive_sim::{answers, run, simulate, Server};
 
 #[test]
 fn starts_at_the_minimum() {
@@ -16,10 +10,7 @@ fn starts_at_the_minimum() {
 
 #[test]
 fn settles_at_the_capacity_of_a_queueing_server_without_overshooting() {
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 512, start);
-    let server = Server::new(64, 50);
-    let (trace, _) = run(&mut limit, &server, answers(64, 50, 60), start);
+    let (trace, limit) = simulate(512, &Server::new(64, 50), 60);
     // Slow start found the capacity within a second (about 20 round trips)...
     let reached = trace.first_reached(64).expect("never reached the capacity");
     assert!(reached < 1.0, "reached 64 after {reached:.2} s");
@@ -57,11 +48,7 @@ fn settles_within_a_third_above_capacity_for_small_and_large_servers() {
         (256, 50, 1.3),
         (400, 10, 1.3),
     ] {
-        let start = Instant::now();
-        let mut limit = AdaptiveLimit::new(4, 1024, start);
-        let server = Server::new(capacity, service_ms);
-        let seconds = answers(capacity, service_ms, 60);
-        let (trace, _) = run(&mut limit, &server, seconds, start);
+        let (trace, limit) = simulate(1024, &Server::new(capacity, service_ms), 60);
         let high = (capacity as f64 * bound) as usize;
         let settled = trace.share_within(5.0, capacity, high);
         assert!(
@@ -82,12 +69,12 @@ fn a_noisy_client_still_uses_the_capacity() {
     // Every third answer is delayed by half the service time on the client
     // (a loaded machine). The client holds a slot for that delay too, so
     // the limit settles higher by that share (a sixth), and no further.
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 512, start);
-    let mut server = Server::new(64, 50);
-    server.noise = 0.5;
-    server.noise_every = 3;
-    let (trace, _) = run(&mut limit, &server, answers(64, 50, 60), start);
+    let server = Server {
+        noise: 0.5,
+        noise_every: 3,
+        ..Server::new(64, 50)
+    };
+    let (trace, _) = simulate(512, &server, 60);
     let settled = trace.share_within(3.0, 64, 96);
     assert!(
         settled >= 0.95,
@@ -104,11 +91,11 @@ fn a_client_whose_rounds_scatter_still_ramps_and_uses_the_capacity() {
     // lowest round, rounds read as queueing where there was none: the limit
     // took 9.5 s to reach 64 here and spent 36 % of the time in 64..=110.
     // The median of slow start's rounds reaches 64 in under a second.
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 512, start);
-    let mut server = Server::new(64, 50);
-    server.jitter = 0.5;
-    let (trace, _) = run(&mut limit, &server, answers(64, 50, 60), start);
+    let server = Server {
+        jitter: 0.5,
+        ..Server::new(64, 50)
+    };
+    let (trace, _) = simulate(512, &server, 60);
     let reached = trace.first_reached(64).expect("reaches 64");
     assert!(reached < 1.5, "reached 64 after {reached:.2} s");
     let settled = trace.share_within(3.0, 64, 110);
@@ -123,10 +110,7 @@ fn a_client_whose_rounds_scatter_still_ramps_and_uses_the_capacity() {
 fn a_standing_queue_does_not_creep_into_the_no_load_latency() {
     // At the fixed point a queue of about sqrt(limit) always stands; the
     // periodic no-load probe keeps it from being learned as no-load.
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 512, start);
-    let server = Server::new(64, 50);
-    let (trace, _) = run(&mut limit, &server, answers(64, 50, 300), start);
+    let (trace, _) = simulate(512, &Server::new(64, 50), 300);
     let highest = trace.highest_from(60.0);
     assert!(highest <= 83, "crept up to {highest} in 5 minutes");
     assert!(trace.share_within(60.0, 64, 83) >= 0.97);
@@ -249,12 +233,12 @@ fn a_stalled_request_now_and_then_does_not_end_slow_start() {
     // Every 16th answer stalls for four service times on the client: a
     // capped latency keeps one stall from reading as a queue, and a round
     // does not wait for its stragglers (about 1 s without the stalls).
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 512, start);
-    let mut server = Server::new(256, 50);
-    server.noise = 4.0;
-    server.noise_every = 16;
-    let (trace, _) = run(&mut limit, &server, answers(256, 50, 10), start);
+    let server = Server {
+        noise: 4.0,
+        noise_every: 16,
+        ..Server::new(256, 50)
+    };
+    let (trace, _) = simulate(512, &server, 10);
     let reached = trace
         .first_reached(256)
         .expect("never reached the capacity");
@@ -268,11 +252,11 @@ fn slow_start_resumes_after_a_false_alarm() {
     // start at about 20. Rounds that then use the whole limit without
     // queueing resume it, so the capacity of 256 is found about as fast as
     // without the pause, not sqrt(limit) at a time.
-    let start = Instant::now();
-    let mut limit = AdaptiveLimit::new(4, 1024, start);
-    let mut server = Server::new(256, 50);
-    server.pause = Some((60..100, 2.0));
-    let (trace, _) = run(&mut limit, &server, answers(256, 50, 10), start);
+    let server = Server {
+        pause: Some((60..100, 2.0)),
+        ..Server::new(256, 50)
+    };
+    let (trace, limit) = simulate(1024, &server, 10);
     let ended = trace.slow_start.iter().position(|on| !on);
     let ended = ended.expect("the pause did not end slow start");
     let paused_at = trace.points[ended].1;

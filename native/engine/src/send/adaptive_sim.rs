@@ -86,6 +86,23 @@ impl Trace {
     }
 }
 
+/// Answers of a server of `capacity` slots and `service_ms` for about
+/// `seconds` at that server's full throughput.
+pub fn answers(capacity: usize, service_ms: u64, seconds: u64) -> usize {
+    (capacity as u64 * seconds * 1000 / service_ms) as usize
+}
+
+/// A fresh limit of `4..=max` against `server` for about `seconds` at the
+/// server's full throughput: the trace, and the limit for its peak.
+pub fn simulate(max: usize, server: &Server, seconds: u64) -> (Trace, AdaptiveLimit) {
+    let start = Instant::now();
+    let mut limit = AdaptiveLimit::new(4, max, start);
+    let service_ms = server.service.as_millis() as u64;
+    let answers = answers(server.capacity, service_ms, seconds);
+    let (trace, _) = run(&mut limit, server, answers, start);
+    (trace, limit)
+}
+
 /// Runs `answers` answers of `server` against `limit`, starting at `start`;
 /// returns the trace and the virtual time at the end.
 pub fn run(

@@ -115,88 +115,116 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// One `next_offset` call and the offset it must give.
+    struct Case<'a> {
+        name: &'a str,
+        kind: OffsetType,
+        field: &'a str,
+        envelope: &'a Value,
+        records: &'a [Value],
+        truncated: bool,
+        expected: Option<&'a str>,
+    }
+
     #[test]
-    fn each_offset_type() {
-        let records = vec![
+    fn next_offset_of_each_offset_type() {
+        let records = [
             json!({"timestamp": 5, "seq": 1}),
             json!({"timestamp": 9, "seq": 2}),
         ];
         let envelope = json!({"latest_timestamp": 12, "next_cursor": "c2"});
-        assert_eq!(
-            next_offset(
-                OffsetType::Timestamp,
-                "timestamp",
-                &envelope,
-                &records,
-                false
-            ),
-            Some("9".into())
-        );
-        assert_eq!(
-            next_offset(
-                OffsetType::Timestamp,
-                "latest_timestamp",
-                &envelope,
-                &records,
-                false
-            ),
-            Some("12".into())
-        );
-        assert_eq!(
-            next_offset(
-                OffsetType::Timestamp,
-                "latest_timestamp",
-                &envelope,
-                &records,
-                true
-            ),
-            None
-        );
-        assert_eq!(
-            next_offset(
-                OffsetType::Cursor,
-                "next_cursor",
-                &envelope,
-                &records,
-                false
-            ),
-            Some("c2".into())
-        );
-        assert_eq!(
-            next_offset(
-                OffsetType::Cursor,
-                "next_cursor",
-                &json!({"next_cursor": null}),
-                &[],
-                false
-            ),
-            None
-        );
-        assert_eq!(
-            next_offset(OffsetType::Incremental, "seq", &envelope, &records, false),
-            Some("3".into())
-        );
-        assert_eq!(
-            next_offset(OffsetType::MaxField, "seq", &envelope, &records, false),
-            Some("2".into())
-        );
-        assert_eq!(
-            next_offset(OffsetType::MaxField, "seq", &envelope, &[], false),
-            None
-        );
-    }
-
-    #[test]
-    fn iso_timestamps_compare_as_times() {
-        let records = vec![
+        let iso_records = [
             json!({"t": "2024-01-02T00:00:00Z"}),
             json!({"t": "2024-01-10T00:00:00+05:00"}),
             json!({"t": "2024-01-03T00:00:00Z"}),
         ];
-        assert_eq!(
-            next_offset(OffsetType::MaxField, "t", &json!({}), &records, false),
-            Some("2024-01-10T00:00:00+05:00".into())
-        );
+        let cases = [
+            Case {
+                name: "timestamp: the records' highest",
+                kind: OffsetType::Timestamp,
+                field: "timestamp",
+                envelope: &envelope,
+                records: &records,
+                truncated: false,
+                expected: Some("9"),
+            },
+            Case {
+                name: "timestamp: the envelope's",
+                kind: OffsetType::Timestamp,
+                field: "latest_timestamp",
+                envelope: &envelope,
+                records: &records,
+                truncated: false,
+                expected: Some("12"),
+            },
+            Case {
+                name: "timestamp: not the envelope's when truncated",
+                kind: OffsetType::Timestamp,
+                field: "latest_timestamp",
+                envelope: &envelope,
+                records: &records,
+                truncated: true,
+                expected: None,
+            },
+            Case {
+                name: "cursor: the envelope's",
+                kind: OffsetType::Cursor,
+                field: "next_cursor",
+                envelope: &envelope,
+                records: &records,
+                truncated: false,
+                expected: Some("c2"),
+            },
+            Case {
+                name: "cursor: a null cursor does not move",
+                kind: OffsetType::Cursor,
+                field: "next_cursor",
+                envelope: &json!({"next_cursor": null}),
+                records: &[],
+                truncated: false,
+                expected: None,
+            },
+            Case {
+                name: "incremental: the highest plus one",
+                kind: OffsetType::Incremental,
+                field: "seq",
+                envelope: &envelope,
+                records: &records,
+                truncated: false,
+                expected: Some("3"),
+            },
+            Case {
+                name: "max field: the highest",
+                kind: OffsetType::MaxField,
+                field: "seq",
+                envelope: &envelope,
+                records: &records,
+                truncated: false,
+                expected: Some("2"),
+            },
+            Case {
+                name: "max field: no records, no move",
+                kind: OffsetType::MaxField,
+                field: "seq",
+                envelope: &envelope,
+                records: &[],
+                truncated: false,
+                expected: None,
+            },
+            Case {
+                name: "max field: ISO timestamps compare as times",
+                kind: OffsetType::MaxField,
+                field: "t",
+                envelope: &json!({}),
+                records: &iso_records,
+                truncated: false,
+                expected: Some("2024-01-10T00:00:00+05:00"),
+            },
+        ];
+        for c in cases {
+            let offset = next_offset(c.kind, c.field, c.envelope, c.records, c.truncated);
+            assert_eq!(offset.as_deref(), c.expected, "case '{}'", c.name);
+        }
     }
 
     #[test]
