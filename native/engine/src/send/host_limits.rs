@@ -232,16 +232,30 @@ mod tests {
                 let limits = InFlight::new(&Concurrency::Auto { min: 4, max: 64 });
                 // Keep the limit in use, with a constant (no queueing)
                 // latency: the same for every answer, whatever the load of
-                // the machine running the test.
-                for _ in 0..200 {
-                    let mut slots = Vec::new();
+                // the machine running the test. The limit also reads the
+                // wall clock: a round whose requests are still out twice
+                // the no-load latency after its last send is closed with
+                // them counted as queued. With a 2 ms latency and a 2 ms
+                // sleep per round, a loaded machine's pauses crossed that
+                // line, and the limit stalled below 64 or fell and climbed
+                // back, logging each time (12 copies of the test on one
+                // core: 23 of 36 failed). So: no sleep, a latency no pause
+                // comes near, and rounds until the limit is at its maximum
+                // rather than a fixed number, within a generous deadline.
+                let latency = Duration::from_secs(1);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
                     let limit = limits.acquire("http://a:1/x").await.unwrap().limits().0;
+                    if limit == 64 {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "the limit is still {limit}");
+                    let mut slots = Vec::new();
                     for _ in 0..limit {
                         slots.push(limits.acquire("http://a:1/x").await.unwrap());
                     }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
                     for slot in slots {
-                        slot.finish_after(&answered(), Duration::from_millis(2));
+                        slot.finish_after(&answered(), latency);
                     }
                 }
                 let a = limits.acquire("http://a:1/x").await.unwrap().limits();
