@@ -227,9 +227,9 @@ def main() -> None:
         return max(1_000, int(n * args.scale))
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    # The jar of this checkout's build, named explicitly: `with_spark_rest()` prefers the
-    # jars bundled under python/spark_rest/jars (copied by `make wheel`), which a
-    # `make native jar` leaves stale; a bench once measured an older engine that way.
+    # The jar of this checkout's build, named explicitly, never the jars bundled under
+    # python/spark_rest/jars (copied by `make wheel`), which a `make native jar` leaves
+    # stale; a bench once measured an older engine that way.
     jar = os.environ.get("SPARK_REST_JAR", str(ROOT / "dist" / "spark-rest.jar"))
     print(f"jar: {jar}", flush=True)
     builder = SparkSession.builder.master("local[2]").appName("spark-rest-bench-scenarios")

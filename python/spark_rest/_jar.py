@@ -18,7 +18,8 @@ __all__ = [
     "with_spark_rest",
 ]
 
-#: Environment variable naming the jar when the package carries none (source checkouts).
+#: Environment variable naming the jar to use instead of the bundled one (e.g. a source
+#: checkout's freshly built ``dist/spark-rest-spark<line>.jar``).
 JAR_ENV_VAR = "SPARK_REST_JAR"
 #: The ``spark.sql.extensions`` class that registers the ``rest_api_call`` SQL function.
 SQL_EXTENSIONS_CLASS = "io.sparkrest.RestExtensions"
@@ -59,24 +60,28 @@ def _packaged_jar(line: str) -> Path:
 def jar_path(spark_version: str | None = None) -> str:
     """Return the absolute path of the spark-rest jar for a Spark version.
 
-    The wheel carries one jar per supported line (``spark_rest/jars/spark-rest-spark4.1.jar``);
-    the one of ``spark_version`` (default: the installed pyspark's) is used when present,
-    otherwise the file named by the ``SPARK_REST_JAR`` environment variable. For
+    The file named by the ``SPARK_REST_JAR`` environment variable when it is set; otherwise
+    the jar the wheel carries for the line of ``spark_version`` (default: the installed
+    pyspark's), one per supported line (``spark_rest/jars/spark-rest-spark4.1.jar``). The
+    variable wins so that a source checkout's fresh build is not shadowed by a stale jar
+    copied into the package by an earlier ``make wheel``. For
     ``spark-submit --jars $(python -c 'import spark_rest; print(spark_rest.jar_path())')``.
 
     Raises:
         ValueError: when the Spark version belongs to no supported line.
-        FileNotFoundError: when neither jar exists.
+        FileNotFoundError: when ``SPARK_REST_JAR`` is set but names no file, or when it is
+            unset and the package has no jar for the line.
     """
-    packaged = _packaged_jar(spark_line(spark_version))
-    if packaged.is_file():
-        return str(packaged)
+    line = spark_line(spark_version)
     env = os.environ.get(JAR_ENV_VAR)
     if env:
         candidate = Path(env).expanduser().resolve()
         if candidate.is_file():
             return str(candidate)
         raise FileNotFoundError(f"{JAR_ENV_VAR}={env!r} does not name an existing file")
+    packaged = _packaged_jar(line)
+    if packaged.is_file():
+        return str(packaged)
     raise FileNotFoundError(
         f"spark-rest jar not found: the package has no bundled jar at {packaged} "
         f"and {JAR_ENV_VAR} is not set (build it with `make build`, then point "

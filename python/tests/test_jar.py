@@ -12,6 +12,12 @@ from spark_rest import JAR_ENV_VAR, jar_path, with_spark_rest
 from spark_rest._jar import SUPPORTED_LINES, spark_line
 
 
+@pytest.fixture(autouse=True)
+def no_env_jar(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A SPARK_REST_JAR of the shell running the tests would win over every packaged jar.
+    monkeypatch.delenv(JAR_ENV_VAR, raising=False)
+
+
 @pytest.fixture
 def no_packaged_jar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(jar_module, "_JARS_DIR", tmp_path / "absent")
@@ -32,14 +38,42 @@ def packaged_jars(tmp_path: Path, lines: tuple[str, ...]) -> Path:
     return folder
 
 
-def test_packaged_jar_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_packaged_jar_of_the_installed_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import pyspark
 
     folder = packaged_jars(tmp_path, SUPPORTED_LINES)
     monkeypatch.setattr(jar_module, "_JARS_DIR", folder)
-    monkeypatch.setenv(JAR_ENV_VAR, str(tmp_path / "other.jar"))
     line = ".".join(pyspark.__version__.split(".")[:2])
     assert jar_path() == str(folder / f"spark-rest-spark{line}.jar")
+
+
+def test_env_wins_over_the_packaged_jar(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_jar: Path
+) -> None:
+    # A source checkout after `make native jar` without `make wheel`: the packaged jar
+    # is stale, the one SPARK_REST_JAR names was just built.
+    monkeypatch.setattr(jar_module, "_JARS_DIR", packaged_jars(tmp_path, SUPPORTED_LINES))
+    monkeypatch.setenv(JAR_ENV_VAR, str(fake_jar))
+    assert jar_path() == str(fake_jar.resolve())
+    assert jar_path("3.5.9") == str(fake_jar.resolve())
+
+
+def test_env_naming_no_file_fails_despite_a_packaged_jar(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(jar_module, "_JARS_DIR", packaged_jars(tmp_path, SUPPORTED_LINES))
+    monkeypatch.setenv(JAR_ENV_VAR, str(tmp_path / "nope.jar"))
+    with pytest.raises(FileNotFoundError, match=r"nope\.jar"):
+        jar_path()
+
+
+def test_empty_env_is_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    folder = packaged_jars(tmp_path, SUPPORTED_LINES)
+    monkeypatch.setattr(jar_module, "_JARS_DIR", folder)
+    monkeypatch.setenv(JAR_ENV_VAR, "")
+    assert jar_path("4.1.1") == str(folder / "spark-rest-spark4.1.jar")
 
 
 @pytest.mark.parametrize(
@@ -75,8 +109,7 @@ def test_env_pointing_nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 
 @pytest.mark.usefixtures("no_packaged_jar")
-def test_no_jar_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(JAR_ENV_VAR, raising=False)
+def test_no_jar_at_all() -> None:
     with pytest.raises(FileNotFoundError, match=JAR_ENV_VAR):
         jar_path()
 
