@@ -50,6 +50,30 @@ pub async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> 
     )
 }
 
+/// `ANY /redirect/{code}/{*rest}`: a redirect (301, 302, 303, 307 or
+/// 308) to `/{rest}` with the same query.
+pub async fn redirect(Path((code, rest)): Path<(u16, String)>, uri: Uri) -> Response {
+    let Some(status) = [301, 302, 303, 307, 308]
+        .contains(&code)
+        .then(|| StatusCode::from_u16(code).ok())
+        .flatten()
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "redirect code must be 301, 302, 303, 307 or 308",
+        );
+    };
+    let location = match uri.query() {
+        Some(query) => format!("/{rest}?{query}"),
+        None => format!("/{rest}"),
+    };
+    let mut response = status.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
 /// `GET /status/{code}` for 200..=599; 204 and 304 come without a body as
 /// HTTP requires (1xx cannot be a final response, so they are refused).
 pub async fn status(Path(code): Path<String>) -> Response {

@@ -32,6 +32,7 @@ pub fn router(state: Shared) -> Router {
         .route("/echo", any(misc::echo))
         .route("/echo/{*rest}", any(misc::echo))
         .route("/status/{code}", get(misc::status))
+        .route("/redirect/{code}/{*rest}", any(misc::redirect))
         .route("/slow/{ms}", get(misc::slow))
         .route("/bytes/{n}", get(misc::bytes))
         .route("/garbage", get(misc::garbage))

@@ -104,7 +104,7 @@ pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
-fn too_large(limit: usize) -> String {
+pub(crate) fn too_large(limit: usize) -> String {
     format!("response larger than maxResponseBytes ({limit} bytes)")
 }
 

@@ -1,14 +1,16 @@
 //! Builds the one reqwest client (keep-alive pool, TLS, timeouts, static
 //! credentials) of an engine.
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT,
+};
 
 use crate::error::{invalid, Result};
 use crate::options::engine_options::{AuthConfig, EngineOptions};
 
 pub fn build_client(options: &EngineOptions) -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
-        .default_headers(default_headers(options)?)
+        .default_headers(request_headers(options)?)
         .pool_max_idle_per_host(options.concurrency)
         // Connects wait while a connection is on its way back to the pool,
         // so connections per host stay within the requests in flight.
@@ -20,10 +22,38 @@ pub fn build_client(options: &EngineOptions) -> Result<reqwest::Client> {
 /// timeouts, but none of the API's headers (they may hold credentials
 /// meant for the API only).
 pub fn build_token_client(options: &EngineOptions) -> Result<reqwest::Client> {
-    with_transport(reqwest::Client::builder(), options)
+    with_transport(
+        reqwest::Client::builder().user_agent(SPARK_REST_AGENT),
+        options,
+    )
 }
 
-/// Timeouts, TLS roots and the user agent, shared by both clients.
+const SPARK_REST_AGENT: &str = concat!("spark-rest/", env!("CARGO_PKG_VERSION"));
+
+/// The headers of every API request on the direct path (`direct_http`):
+/// what reqwest adds by itself (accepted types and encodings) plus
+/// `request_headers`.
+pub fn direct_headers(options: &EngineOptions) -> Result<HeaderMap> {
+    let mut map = request_headers(options)?;
+    for (name, value) in [(ACCEPT, "*/*"), (ACCEPT_ENCODING, "gzip, br")] {
+        if !map.contains_key(&name) {
+            map.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    Ok(map)
+}
+
+/// Our user agent, then the `headers` option (a `User-Agent` there wins:
+/// some APIs ask callers to name themselves) and the static credentials.
+fn request_headers(options: &EngineOptions) -> Result<HeaderMap> {
+    let mut map = default_headers(options)?;
+    if !map.contains_key(USER_AGENT) {
+        map.insert(USER_AGENT, HeaderValue::from_static(SPARK_REST_AGENT));
+    }
+    Ok(map)
+}
+
+/// Timeouts and TLS roots, shared by both clients.
 fn with_transport(
     builder: reqwest::ClientBuilder,
     options: &EngineOptions,
@@ -32,7 +62,6 @@ fn with_transport(
         .connect_timeout(options.connect_timeout)
         .timeout(options.request_timeout)
         .tcp_nodelay(true)
-        .user_agent(concat!("spark-rest/", env!("CARGO_PKG_VERSION")))
         .danger_accept_invalid_certs(options.tls_insecure);
     if let Some(path) = &options.tls_ca_cert {
         let pem = std::fs::read(path).map_err(|e| {

@@ -1,6 +1,8 @@
 //! Keeps the connections an engine opens to one host within the requests
 //! it lets in flight to that host (so within `concurrency`, or within
-//! `concurrencyMax` with `concurrency=auto`).
+//! `concurrencyMax` with `concurrency=auto`), for requests sent through
+//! reqwest: HTTPS, proxies and URLs the direct path leaves to it. Plain
+//! `http://` requests use `http1_pool`, whose cap is exact.
 //!
 //! Why a gate is needed: hyper's pool gives a finished response's
 //! connection back from a task of its own, a moment after the body ended.

@@ -1,5 +1,6 @@
 //! Send: planned requests become outcomes (status, body or error). One
-//! transport per API holds the HTTP client, the sender and its limits: the
+//! transport per API holds the HTTP clients (hyper's HTTP/1.1 directly for
+//! plain `http://`, reqwest for the rest), the sender and its limits: the
 //! circuit breaker per host, the concurrency cap (fixed or learned with
 //! `concurrency=auto`) with the connections per host kept within it, the
 //! rate limit and the server's rate-limit headers,
@@ -11,11 +12,14 @@ pub mod adaptive_limit;
 mod adaptive_sim;
 mod adaptive_window;
 pub mod attempt;
+mod body_decode;
 pub mod circuit;
 pub mod client;
 pub mod concurrency;
 pub mod connection_cap;
+mod direct_http;
 pub mod host_limits;
+mod http1_pool;
 pub mod latency;
 pub mod oauth;
 pub mod outcome;
@@ -32,6 +36,8 @@ mod url_host;
 mod adaptive_tests;
 #[cfg(test)]
 mod circuit_tests;
+#[cfg(test)]
+mod direct_http_tests;
 #[cfg(test)]
 mod oauth_tests;
 #[cfg(test)]

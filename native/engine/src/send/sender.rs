@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
+use reqwest::header::HeaderValue;
 
 use crate::metrics::Counters;
 use crate::options::engine_options::{EngineOptions, RetryPolicy};
@@ -14,6 +15,7 @@ use crate::plan::request::RequestSpec;
 use crate::send::attempt::{self, Attempt};
 use crate::send::circuit::{host_of, CircuitBreaker, Verdict};
 use crate::send::connection_cap::ConnectionCap;
+use crate::send::direct_http::{DirectHttp, Exchange};
 use crate::send::host_limits::{InFlight, Slot};
 use crate::send::oauth::OAuth2;
 use crate::send::outcome::Outcome;
@@ -22,6 +24,8 @@ use crate::send::rate_gate::RateGate;
 /// Everything needed to send requests; shared by all tasks of an engine.
 pub struct Sender {
     client: reqwest::Client,
+    /// Plain `http://` requests skip reqwest (None with proxies set).
+    direct: Option<DirectHttp>,
     /// Fixed `concurrency`, or adaptive per host with `concurrency=auto`.
     in_flight: InFlight,
     /// Connections per host within the requests in flight.
@@ -52,9 +56,15 @@ impl Sender {
         &self.in_flight
     }
 
-    pub fn new(client: reqwest::Client, oauth: Option<OAuth2>, options: &EngineOptions) -> Sender {
+    pub fn new(
+        client: reqwest::Client,
+        direct: Option<DirectHttp>,
+        oauth: Option<OAuth2>,
+        options: &EngineOptions,
+    ) -> Sender {
         Sender {
             client,
+            direct,
             in_flight: InFlight::new(&options.throughput.concurrency),
             connections: ConnectionCap::default(),
             gate: options
@@ -223,9 +233,43 @@ impl Sender {
         };
         Counters::add(&counters.requests, 1);
         let started = Instant::now();
+        let result = self
+            .exchange(spec, bearer.as_ref().map(|b| &b.header))
+            .await;
+        counters.record_latency(started.elapsed().as_nanos() as u64);
+        slot.finish(&result);
+        if let (Some(gate), Some(host), Some(ticket)) = (&self.gate, &host, ticket) {
+            crate::send::rate_gate::observe_attempt(gate, host, ticket, &result);
+        }
+        if let Attempt::Response { body, .. } = &result {
+            Counters::add(&counters.bytes_received, body.len() as u64);
+        }
+        (result, bearer.map(|b| b.generation))
+    }
+
+    /// One HTTP exchange: plain `http://` URLs straight over hyper
+    /// (`direct_http`), everything else and redirects through reqwest.
+    async fn exchange(&self, spec: &RequestSpec, bearer: Option<&HeaderValue>) -> Attempt {
+        if let Some((direct, target)) = self
+            .direct
+            .as_ref()
+            .and_then(|d| Some((d, crate::send::direct_http::target(&spec.url)?)))
+        {
+            let exchange = Exchange {
+                method: &spec.method,
+                body: spec.body.as_deref(),
+                json_content_type: self.json_content_type,
+                bearer,
+                limit: self.max_response_bytes,
+                timeout: self.request_timeout,
+            };
+            if let Some(attempt) = direct.read(&target, &exchange).await {
+                return attempt;
+            }
+        }
         let mut request = self.client.request(spec.method.clone(), &spec.url);
-        if let Some(bearer) = &bearer {
-            request = request.header(reqwest::header::AUTHORIZATION, bearer.header.clone());
+        if let Some(bearer) = bearer {
+            request = request.header(reqwest::header::AUTHORIZATION, bearer.clone());
         }
         if let Some(body) = &spec.body {
             if self.json_content_type {
@@ -236,22 +280,13 @@ impl Sender {
         // The ticket keeps connections to the host within the requests in
         // flight (`connection_cap`): 256 slots once made 495 connections.
         let connection = self.connections.ticket(&spec.url);
-        let result = attempt::read(
+        attempt::read(
             request,
             self.max_response_bytes,
             self.request_timeout,
             &connection,
         )
-        .await;
-        counters.record_latency(started.elapsed().as_nanos() as u64);
-        slot.finish(&result);
-        if let (Some(gate), Some(host), Some(ticket)) = (&self.gate, &host, ticket) {
-            crate::send::rate_gate::observe_attempt(gate, host, ticket, &result);
-        }
-        if let Attempt::Response { body, .. } = &result {
-            Counters::add(&counters.bytes_received, body.len() as u64);
-        }
-        (result, bearer.map(|b| b.generation))
+        .await
     }
 
     /// Full jitter: uniform in [0, min(cap, base * 2^retry)].

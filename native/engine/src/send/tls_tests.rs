@@ -116,50 +116,66 @@ fn tls_negotiates_http2_and_plain_http_stays_http1() {
     assert_eq!((stats.total, stats.http2_requests), (40, 0), "{stats:?}");
 }
 
-#[test]
-fn tls_transport_offers_gzip_and_br() {
-    let api = server(Config::default());
-    let e = engine(&[("url", format!("{}/echo?id={{id}}", api.url()))], None);
-    let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
-    let echo: Value = serde_json::from_str(outputs(&out)[0].as_deref().unwrap()).unwrap();
-    let accept = echo["headers"]["accept-encoding"].as_str().unwrap();
-    let codings: Vec<&str> = accept.split(',').map(str::trim).collect();
-    assert!(
-        codings.contains(&"gzip") && codings.contains(&"br"),
-        "{accept}"
-    );
+/// A plain server (the direct path) and a TLS one (reqwest), with the
+/// option that makes the engine trust the latter.
+fn both_transports() -> Vec<(MockServer, Vec<(&'static str, String)>)> {
+    vec![
+        (server(Config::default()), vec![]),
+        (tls_server(), vec![("tlsInsecure", "true".into())]),
+    ]
 }
 
 #[test]
-fn tls_transport_decodes_compressed_responses() {
+fn both_transports_offer_gzip_and_br() {
+    for (api, trust) in both_transports() {
+        let mut pairs = trust.clone();
+        pairs.push(("url", format!("{}/echo?id={{id}}", api.url())));
+        let e = engine(&pairs, None);
+        let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
+        let echo: Value = serde_json::from_str(outputs(&out)[0].as_deref().unwrap()).unwrap();
+        let accept = echo["headers"]["accept-encoding"].as_str().unwrap();
+        let codings: Vec<&str> = accept.split(',').map(str::trim).collect();
+        assert!(
+            codings.contains(&"gzip") && codings.contains(&"br"),
+            "{}: {accept}",
+            api.url()
+        );
+    }
+}
+
+#[test]
+fn both_transports_decode_compressed_responses() {
     const N: usize = 20_000;
     let expected = compressed_body(N);
-    let api = server(Config::default());
-    let url = format!("{}/compressed/{N}?id={{id}}", api.url());
+    for (api, trust) in both_transports() {
+        let url = format!("{}/compressed/{N}?id={{id}}", api.url());
 
-    // The engine's own Accept-Encoding ("gzip, br") gets gzip.
-    let e = engine(&[("url", url.clone())], None);
-    let (out, m) = e.enrich(&ids((0..10).map(Some))).unwrap();
-    assert_eq!(statuses(&out), vec![Some(200); 10]);
-    assert!(outputs(&out)
-        .iter()
-        .all(|o| o.as_deref() == Some(&*expected)));
-    // Counted after decoding: the compressed bodies are far smaller.
-    assert_eq!(m.bytes_received, 10 * expected.len() as u64);
-    assert_eq!(api.stats().by_encoding.get("gzip"), Some(&10));
+        // The engine's own Accept-Encoding ("gzip, br") gets gzip.
+        let mut pairs = trust.clone();
+        pairs.push(("url", url.clone()));
+        let e = engine(&pairs, None);
+        let (out, m) = e.enrich(&ids((0..10).map(Some))).unwrap();
+        assert_eq!(statuses(&out), vec![Some(200); 10], "{}", api.url());
+        assert!(outputs(&out)
+            .iter()
+            .all(|o| o.as_deref() == Some(&*expected)));
+        // Counted after decoding: the compressed bodies are far smaller.
+        assert_eq!(m.bytes_received, 10 * expected.len() as u64);
+        assert_eq!(api.stats().by_encoding.get("gzip"), Some(&10));
 
-    // Asking for brotli only: decoded just the same.
-    let e = engine(
-        &[("url", url), ("header.Accept-Encoding", "br".into())],
-        None,
-    );
-    let (out, m) = e.enrich(&ids((10..20).map(Some))).unwrap();
-    assert_eq!(statuses(&out), vec![Some(200); 10]);
-    assert!(outputs(&out)
-        .iter()
-        .all(|o| o.as_deref() == Some(&*expected)));
-    assert_eq!(m.bytes_received, 10 * expected.len() as u64);
-    assert_eq!(api.stats().by_encoding.get("br"), Some(&10));
+        // Asking for brotli only: decoded just the same.
+        let mut pairs = trust.clone();
+        pairs.push(("url", url));
+        pairs.push(("header.Accept-Encoding", "br".into()));
+        let e = engine(&pairs, None);
+        let (out, m) = e.enrich(&ids((10..20).map(Some))).unwrap();
+        assert_eq!(statuses(&out), vec![Some(200); 10], "{}", api.url());
+        assert!(outputs(&out)
+            .iter()
+            .all(|o| o.as_deref() == Some(&*expected)));
+        assert_eq!(m.bytes_received, 10 * expected.len() as u64);
+        assert_eq!(api.stats().by_encoding.get("br"), Some(&10));
+    }
 }
 
 #[test]

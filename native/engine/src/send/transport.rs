@@ -35,8 +35,13 @@ pub struct Transport {
 impl Transport {
     pub fn new(options: &EngineOptions) -> Result<Transport> {
         let client = crate::send::client::build_client(options)?;
+        let direct = crate::send::direct_http::DirectHttp::new(
+            options.throughput.concurrency.ceiling(),
+            options.connect_timeout,
+            crate::send::client::direct_headers(options)?,
+        );
         Ok(Transport {
-            sender: Sender::new(client, OAuth2::from_options(options)?, options),
+            sender: Sender::new(client, direct, OAuth2::from_options(options)?, options),
             cache: ResponseCache::new(options),
             single_flight: SingleFlight::default(),
         })

@@ -1,0 +1,303 @@
+//! Sends requests to plain `http://` APIs straight over hyper's HTTP/1.1
+//! connections (`http1_pool`). At one request per row and a fast API,
+//! reqwest's per-request work (its URL parser, request builder, layers and
+//! pool, and the `connection_cap` bookkeeping around it) was most of the
+//! engine's CPU; here a request is its headers, one pool lease and the
+//! exchange. What this path does not do goes through reqwest as before:
+//! HTTPS, proxies from the environment, URLs the URL parser would rewrite,
+//! and redirects (the request is sent again through reqwest, which follows
+//! them).
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, HOST};
+
+use crate::send::attempt::{parse_retry_after, too_large, Attempt};
+use crate::send::http1_pool::{Http1Pools, Lease};
+
+/// The plain-HTTP client of one engine.
+pub struct DirectHttp {
+    pools: Http1Pools,
+    /// User agent, accepted encodings, the `headers` option and static credentials.
+    headers: HeaderMap,
+}
+
+/// Where a URL goes, when the direct path can send it as written.
+pub struct Target<'a> {
+    /// `host:port`, the pool's key.
+    pub host_port: String,
+    /// The `Host` header: the authority without the default port.
+    host: &'a str,
+    path_and_query: &'a str,
+}
+
+/// One request's parts besides its URL.
+pub struct Exchange<'a> {
+    pub method: &'a reqwest::Method,
+    pub body: Option<&'a str>,
+    pub json_content_type: bool,
+    pub bearer: Option<&'a HeaderValue>,
+    pub limit: usize,
+    pub timeout: Duration,
+}
+
+/// Proxy variables reqwest reads for `http://` URLs: with any of them set,
+/// every request goes through reqwest so that the proxy is used.
+const PROXY_VARIABLES: &[&str] = &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+
+impl DirectHttp {
+    /// None when proxies are configured in the environment.
+    pub fn new(cap: usize, connect_timeout: Duration, headers: HeaderMap) -> Option<DirectHttp> {
+        if proxy_configured(|name| std::env::var_os(name)) {
+            return None;
+        }
+        Some(DirectHttp {
+            pools: Http1Pools::new(cap, connect_timeout),
+            headers,
+        })
+    }
+
+    /// Sends one request and reads its whole body. None: a redirect, to be
+    /// sent again through reqwest.
+    pub async fn read(&self, target: &Target<'_>, exchange: &Exchange<'_>) -> Option<Attempt> {
+        match tokio::time::timeout(exchange.timeout, self.exchange(target, exchange)).await {
+            Ok(attempt) => attempt,
+            Err(_) => Some(Attempt::Transport(format!(
+                "timeout: no complete response within requestTimeout ({} ms)",
+                exchange.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn exchange(&self, target: &Target<'_>, exchange: &Exchange<'_>) -> Option<Attempt> {
+        let mut lease = match self.pools.lease(&target.host_port, false).await {
+            Ok(lease) => lease,
+            Err(reason) => return Some(Attempt::Transport(reason)),
+        };
+        let request = match self.request(target, exchange) {
+            Ok(request) => request,
+            Err(reason) => return Some(Attempt::Fatal(reason)),
+        };
+        let response = match lease.connection().try_send_request(request).await {
+            Ok(response) => response,
+            Err(mut e) => {
+                // The server closed an idle connection before our request
+                // went out on it (a keep-alive race): nothing was sent, so
+                // send it once more on a new connection.
+                let unsent = e.take_message().is_some();
+                if !(lease.reused && unsent) {
+                    return Some(Attempt::Transport(describe(e.error())));
+                }
+                drop(lease);
+                lease = match self.pools.lease(&target.host_port, true).await {
+                    Ok(lease) => lease,
+                    Err(reason) => return Some(Attempt::Transport(reason)),
+                };
+                let request = self.request(target, exchange).ok()?;
+                match lease.connection().send_request(request).await {
+                    Ok(response) => response,
+                    Err(e) => return Some(Attempt::Transport(describe(&e))),
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        if (300..400).contains(&status)
+            && status != 304
+            && response.headers().contains_key(reqwest::header::LOCATION)
+        {
+            return None;
+        }
+        Some(read_response(response, &mut lease, exchange.limit).await)
+    }
+
+    fn request(
+        &self,
+        target: &Target<'_>,
+        exchange: &Exchange<'_>,
+    ) -> Result<hyper::Request<Full<Bytes>>, String> {
+        let body = match exchange.body {
+            Some(body) => Full::new(Bytes::copy_from_slice(body.as_bytes())),
+            None => Full::new(Bytes::new()),
+        };
+        let mut request = hyper::Request::new(body);
+        *request.method_mut() = exchange.method.clone();
+        *request.uri_mut() = target
+            .path_and_query
+            .parse()
+            .map_err(|e| format!("request failed: invalid URL path: {e}"))?;
+        let headers = request.headers_mut();
+        *headers = self.headers.clone();
+        let host = HeaderValue::from_str(target.host)
+            .map_err(|_| "request failed: invalid host".to_string())?;
+        headers.insert(HOST, host);
+        if let Some(bearer) = exchange.bearer {
+            headers.insert(reqwest::header::AUTHORIZATION, bearer.clone());
+        }
+        if exchange.body.is_some() && exchange.json_content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Ok(request)
+    }
+}
+
+async fn read_response(
+    response: hyper::Response<hyper::body::Incoming>,
+    lease: &mut Lease,
+    limit: usize,
+) -> Attempt {
+    let (parts, mut body) = response.into_parts();
+    let headers = &parts.headers;
+    let encoding = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let declared = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // The limit is on the decoded body; a compressed one is checked after decoding.
+    if encoding.is_none() && declared.is_some_and(|n| n > limit as u64) {
+        return Attempt::Fatal(too_large(limit));
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => return Attempt::Transport(describe(&e)),
+        };
+        if let Ok(data) = frame.into_data() {
+            if encoding.is_none() && bytes.len() + data.len() > limit {
+                return Attempt::Fatal(too_large(limit));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    lease.reusable();
+    let body = match crate::send::body_decode::decode(encoding.as_deref(), bytes, limit) {
+        Ok(body) => body,
+        Err(reason) => return Attempt::Fatal(reason),
+    };
+    Attempt::Response {
+        status: parts.status.as_u16(),
+        body,
+        retry_after: headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after),
+        link: headers
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        rate: crate::send::rate_headers::parse(headers, SystemTime::now()),
+    }
+}
+
+fn proxy_configured(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    PROXY_VARIABLES
+        .iter()
+        .any(|name| var(name).is_some_and(|value| !value.is_empty()))
+}
+
+/// The URL's parts when it can be sent as written: `http://`, a plain
+/// host (see `url_host`), and a path and query of characters the URL
+/// parser leaves as they are (no spaces, quotes, brackets, backslashes,
+/// fragments, non-ASCII or dot segments to rewrite).
+pub fn target(url: &str) -> Option<Target<'_>> {
+    let rest = url.strip_prefix("http://")?;
+    let host_port = crate::send::url_host::simple_host_port(url)?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(end);
+    // `http://h?q` has an empty path: rare enough to leave to the URL parser.
+    if path_and_query.starts_with('?')
+        || !path_and_query.bytes().all(sent_as_written)
+        || has_dot_segment(path_and_query)
+    {
+        return None;
+    }
+    let host = authority.strip_suffix(":80").unwrap_or(authority);
+    Some(Target {
+        host_port,
+        host,
+        path_and_query: if path_and_query.is_empty() {
+            "/"
+        } else {
+            path_and_query
+        },
+    })
+}
+
+fn sent_as_written(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/?%".contains(&b)
+}
+
+fn has_dot_segment(path_and_query: &str) -> bool {
+    let path = path_and_query.split('?').next().unwrap_or("");
+    path.split('/').any(|segment| {
+        let s = segment.to_ascii_lowercase();
+        matches!(s.as_str(), "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e")
+    })
+}
+
+/// A one-line reason: hyper's error and the innermost cause.
+fn describe(e: &hyper::Error) -> String {
+    let mut innermost = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        innermost = Some(s.to_string());
+        source = s.source();
+    }
+    match innermost {
+        Some(cause) => format!("request failed: {e}: {cause}"),
+        None => format!("request failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{proxy_configured, target};
+
+    #[test]
+    fn a_proxy_in_the_environment_sends_everything_through_reqwest() {
+        let env = |set: &'static str, value: &'static str| {
+            move |name: &str| (name == set).then(|| value.into())
+        };
+        assert!(proxy_configured(env("HTTP_PROXY", "http://proxy:3128")));
+        assert!(proxy_configured(env("all_proxy", "socks5://proxy:1080")));
+        assert!(!proxy_configured(env("HTTP_PROXY", "")));
+        // HTTPS proxies do not concern plain http:// requests.
+        assert!(!proxy_configured(env("HTTPS_PROXY", "http://proxy:3128")));
+    }
+
+    #[test]
+    fn plain_urls_are_sent_as_written() {
+        let t = target("http://127.0.0.1:8080/customers/7?x=1&y=a%20b").unwrap();
+        assert_eq!(t.host_port, "127.0.0.1:8080");
+        assert_eq!(t.host, "127.0.0.1:8080");
+        assert_eq!(t.path_and_query, "/customers/7?x=1&y=a%20b");
+        let t = target("http://api.example.com:80").unwrap();
+        assert_eq!((t.host, t.path_and_query), ("api.example.com", "/"));
+        assert_eq!(t.host_port, "api.example.com:80");
+    }
+
+    #[test]
+    fn urls_the_url_parser_would_rewrite_go_through_reqwest() {
+        for url in [
+            "https://h/x",
+            "http://H/x",
+            "http://h/a b",
+            "http://h/x#frag",
+            "http://h/a/../b",
+            "http://h/a/%2E/b",
+            "http://h/é",
+            "http://h/x?q='a'",
+            "http://h/{id}",
+            "http://h\\x",
+            "http://user@h/x",
+            "http://h?q=1",
+        ] {
+            assert!(target(url).is_none(), "{url}");
+        }
+    }
+}

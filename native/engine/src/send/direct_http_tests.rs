@@ -1,0 +1,148 @@
+//! The direct path (`direct_http`) against the mock server: what it sends,
+//! redirects handed over to reqwest, and the connection cap held exactly.
+
+use mock_api::Config;
+use serde_json::Value;
+
+use crate::test_support::{engine, ids, outputs, server, statuses};
+
+fn echoed(pairs: &[(&str, String)]) -> Value {
+    let e = engine(pairs, None);
+    let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
+    assert_eq!(statuses(&out), vec![Some(200)]);
+    serde_json::from_str(outputs(&out)[0].as_deref().unwrap()).unwrap()
+}
+
+#[test]
+fn a_plain_request_carries_host_agent_and_credentials() {
+    let api = server(Config::default());
+    let echo = echoed(&[
+        ("url", format!("{}/echo/a?id={{id}}", api.url())),
+        ("auth", "bearer".into()),
+        ("token", "t0ken".into()),
+        ("header.X-Trace", "abc".into()),
+    ]);
+    let headers = &echo["headers"];
+    let authority = api.url().trim_start_matches("http://").to_string();
+    assert_eq!(headers["host"], authority.as_str());
+    assert!(headers["user-agent"]
+        .as_str()
+        .unwrap()
+        .starts_with("spark-rest/"));
+    assert_eq!(headers["authorization"], "Bearer t0ken");
+    assert_eq!(headers["x-trace"], "abc");
+    assert_eq!(headers["accept"], "*/*");
+    assert_eq!(
+        (echo["path"].as_str(), echo["query"].as_str()),
+        (Some("/echo/a"), Some("id=1"))
+    );
+}
+
+#[test]
+fn a_user_agent_in_headers_replaces_ours() {
+    // Some APIs (OpenStreetMap's Nominatim, GitHub) ask callers to name
+    // themselves; the option must win on both transports.
+    let api = server(Config::default());
+    for url in [
+        format!("{}/echo?id={{id}}", api.url()),
+        // A URL the direct path leaves to reqwest (the URL parser escapes
+        // the space).
+        format!("{}/echo?id={{id}}&q=a b", api.url()),
+    ] {
+        let echo = echoed(&[
+            ("url", url),
+            (
+                "header.User-Agent",
+                "acme-geocoder/1.0 (ops@acme.test)".into(),
+            ),
+        ]);
+        assert_eq!(
+            echo["headers"]["user-agent"],
+            "acme-geocoder/1.0 (ops@acme.test)"
+        );
+    }
+}
+
+#[test]
+fn a_json_body_is_sent_with_its_length_and_type() {
+    let api = server(Config::default());
+    let echo = echoed(&[
+        ("url", format!("{}/echo/post", api.url())),
+        ("method", "POST".into()),
+        ("body", r#"{"id": {id}}"#.into()),
+    ]);
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["body"], r#"{"id": 1}"#);
+    assert_eq!(echo["headers"]["content-type"], "application/json");
+    assert_eq!(echo["headers"]["content-length"], "9");
+}
+
+#[test]
+fn redirects_are_followed_through_reqwest() {
+    let api = server(Config::default());
+    let echo = echoed(&[(
+        "url",
+        format!("{}/redirect/302/echo/moved?id={{id}}", api.url()),
+    )]);
+    assert_eq!(
+        (echo["path"].as_str(), echo["query"].as_str()),
+        (Some("/echo/moved"), Some("id=1"))
+    );
+    // 307 keeps the method and the body.
+    let echo = echoed(&[
+        ("url", format!("{}/redirect/307/echo/kept", api.url())),
+        ("method", "POST".into()),
+        ("body", r#"{"id": {id}}"#.into()),
+    ]);
+    assert_eq!(
+        (echo["method"].as_str(), echo["path"].as_str()),
+        (Some("POST"), Some("/echo/kept"))
+    );
+    assert_eq!(echo["body"], r#"{"id": 1}"#);
+}
+
+#[test]
+fn connections_never_outnumber_concurrency_over_many_runs() {
+    // The pool opens a connection only while no idle one exists and holds
+    // one permit per connection, so the cap is exact, not a heuristic.
+    let api = server(Config {
+        jitter_ms: 3,
+        ..Config::default()
+    });
+    let e = engine(
+        &[
+            ("url", format!("{}/customers/{{id}}", api.url())),
+            ("concurrency", "8".into()),
+            ("cache", "false".into()),
+        ],
+        None,
+    );
+    for run in 0..5 {
+        let (out, _) = e
+            .enrich(&ids((run * 1000..run * 1000 + 1000).map(Some)))
+            .unwrap();
+        assert_eq!(statuses(&out), vec![Some(200); 1000]);
+    }
+    let stats = api.stats();
+    assert_eq!(stats.total, 5000, "{stats:?}");
+    assert!((1..=8).contains(&stats.max_open_connections), "{stats:?}");
+    // Keep-alive: a handful of connections served every request.
+    assert!(stats.connections <= 8, "{stats:?}");
+}
+
+#[test]
+fn a_compressed_body_is_bounded_after_decoding() {
+    // The limit is on what the engine would hold (20 kB decoded), not on
+    // the bytes on the wire.
+    let api = server(Config::default());
+    let e = engine(
+        &[
+            ("url", format!("{}/compressed/20000?id={{id}}", api.url())),
+            ("maxResponseBytes", "2000".into()),
+        ],
+        None,
+    );
+    let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
+    let error = crate::test_support::errors(&out)[0].clone().unwrap();
+    assert!(error.contains("maxResponseBytes (2000 bytes)"), "{error}");
+}
