@@ -21,6 +21,10 @@ use spark_rest_engine::flow::runtime::runtime;
 use spark_rest_engine::options::engine_options::{EngineOptions, Secrets};
 use spark_rest_engine::{Engine, TaskStream};
 
+/// The native library's allocator, so that a profile shows its costs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: i64 = 1024;
 const QUEUE: usize = 4;
 
