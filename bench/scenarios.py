@@ -233,6 +233,10 @@ def main() -> None:
     jar = os.environ.get("SPARK_REST_JAR", str(ROOT / "dist" / "spark-rest.jar"))
     print(f"jar: {jar}", flush=True)
     builder = SparkSession.builder.master("local[2]").appName("spark-rest-bench-scenarios")
+    if os.environ.get("SPARK_REST_NATIVE_LIBRARY"):
+        # e.g. a `--profile profiling` build, for perf with symbols.
+        library = os.path.abspath(os.environ["SPARK_REST_NATIVE_LIBRARY"])
+        builder = builder.config("spark.rest.nativeLibrary", library)
     spark = (
         with_spark_rest(builder, jar=jar)
         .config("spark.ui.enabled", "false")
