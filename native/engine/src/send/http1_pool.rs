@@ -4,10 +4,14 @@
 //! connection back before it gives the permit back. So open connections
 //! never outnumber permits: the cap is exact, where reqwest's pool can only
 //! be held within it by a heuristic (`connection_cap`).
+//!
+//! A connection idle for `IDLE_TIMEOUT` is closed, as reqwest's pool does:
+//! an engine lives as long as its executor, and a template that reaches
+//! many hosts would otherwise keep a socket open to each of them for ever.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -16,16 +20,28 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub type Connection = SendRequest<Full<Bytes>>;
 
+/// reqwest's (hyper-util's) default idle timeout.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// The pools of one engine, one per `host:port`.
 pub struct Http1Pools {
     cap: usize,
     connect_timeout: Duration,
-    hosts: Mutex<HashMap<String, Arc<HostPool>>>,
+    idle_timeout: Duration,
+    hosts: Mutex<Hosts>,
+}
+
+struct Hosts {
+    pools: HashMap<String, Arc<HostPool>>,
+    /// When idle connections were last closed (checked at most once per
+    /// `idle_timeout`, on the way to a lease).
+    swept: Instant,
 }
 
 struct HostPool {
     permits: Arc<Semaphore>,
-    idle: Mutex<Vec<Connection>>,
+    /// Idle connections and since when, the most recent last.
+    idle: Mutex<Vec<(Connection, Instant)>>,
 }
 
 /// A connection lent to one request. Dropped without `reusable()`, it is
@@ -43,10 +59,18 @@ pub struct Lease {
 
 impl Http1Pools {
     pub fn new(cap: usize, connect_timeout: Duration) -> Http1Pools {
+        Http1Pools::with_idle_timeout(cap, connect_timeout, IDLE_TIMEOUT)
+    }
+
+    fn with_idle_timeout(cap: usize, connect_timeout: Duration, idle_timeout: Duration) -> Self {
         Http1Pools {
             cap: cap.max(1),
             connect_timeout,
-            hosts: Mutex::new(HashMap::new()),
+            idle_timeout,
+            hosts: Mutex::new(Hosts {
+                pools: HashMap::new(),
+                swept: Instant::now(),
+            }),
         }
     }
 
@@ -61,7 +85,7 @@ impl Http1Pools {
             .await
             .map_err(|_| "engine is shutting down".to_string())?;
         if !fresh {
-            while let Some(mut connection) = pool.take_idle() {
+            while let Some(mut connection) = pool.take_idle(self.idle_timeout) {
                 // Ready at once unless the server closed it.
                 if connection.ready().await.is_ok() {
                     return Ok(Lease {
@@ -86,15 +110,45 @@ impl Http1Pools {
 
     fn host(&self, host_port: &str) -> Arc<HostPool> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pool) = hosts.get(host_port) {
+        if hosts.swept.elapsed() >= self.idle_timeout {
+            hosts.swept = Instant::now();
+            self.sweep(&mut hosts.pools);
+        }
+        if let Some(pool) = hosts.pools.get(host_port) {
             return pool.clone();
         }
         let pool = Arc::new(HostPool {
             permits: Arc::new(Semaphore::new(self.cap)),
             idle: Mutex::new(Vec::new()),
         });
-        hosts.insert(host_port.to_string(), pool.clone());
+        hosts.pools.insert(host_port.to_string(), pool.clone());
         pool
+    }
+
+    /// Closes connections idle for `idle_timeout` and forgets hosts with
+    /// nothing left. A host is forgotten only while nobody else holds its
+    /// pool (under the hosts lock nobody can take it), so two pools of one
+    /// host never coexist and the cap stays exact.
+    fn sweep(&self, pools: &mut HashMap<String, Arc<HostPool>>) {
+        pools.retain(|_, pool| {
+            let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.retain(|(connection, since)| {
+                !connection.is_closed() && since.elapsed() < self.idle_timeout
+            });
+            !idle.is_empty() || Arc::strong_count(pool) > 1
+        });
+    }
+
+    /// Idle connections and known hosts (for tests).
+    #[cfg(test)]
+    fn counts(&self) -> (usize, usize) {
+        let hosts = self.hosts.lock().unwrap();
+        let idle = hosts
+            .pools
+            .values()
+            .map(|p| p.idle.lock().unwrap().len())
+            .sum();
+        (idle, hosts.pools.len())
     }
 
     async fn connect(&self, host_port: &str) -> Result<Connection, String> {
@@ -126,8 +180,16 @@ impl Http1Pools {
 }
 
 impl HostPool {
-    fn take_idle(&self) -> Option<Connection> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    /// The most recently used idle connection (the least likely to have
+    /// been closed by the server's own idle timeout).
+    fn take_idle(&self, idle_timeout: Duration) -> Option<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((connection, since)) = idle.pop() {
+            if since.elapsed() < idle_timeout {
+                return Some(connection);
+            }
+        }
+        None
     }
 }
 
@@ -152,8 +214,48 @@ impl Drop for Lease {
                     .idle
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(connection);
+                    .push((connection, Instant::now()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mock_api::Config;
+
+    use super::Http1Pools;
+    use crate::test_support::server;
+
+    #[test]
+    fn idle_connections_close_after_the_idle_timeout_and_hosts_are_forgotten() {
+        let api = server(Config::default());
+        let host_port = api.url().trim_start_matches("http://").to_string();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let pools =
+            Http1Pools::with_idle_timeout(4, Duration::from_secs(5), Duration::from_millis(200));
+        runtime.block_on(async {
+            let mut leases = Vec::new();
+            for _ in 0..3 {
+                leases.push(pools.lease(&host_port, false).await.unwrap());
+            }
+            for lease in &mut leases {
+                lease.reusable();
+            }
+        });
+        assert_eq!(pools.counts(), (3, 1), "three idle connections, one host");
+        std::thread::sleep(Duration::from_millis(300));
+        // The next lease, to another host, sweeps the expired ones.
+        runtime.block_on(async {
+            let _ = pools.lease("127.0.0.1:9", false).await;
+        });
+        let (idle, _) = pools.counts();
+        assert_eq!(idle, 0, "expired idle connections are closed");
+        assert!(
+            !pools.hosts.lock().unwrap().pools.contains_key(&host_port),
+            "a host with nothing left is forgotten"
+        );
     }
 }
