@@ -5,6 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::header::HeaderMap;
+
 use crate::send::connection_cap::Ticket;
 use crate::send::oauth::TokenError;
 
@@ -39,18 +41,6 @@ pub async fn read(
         Ok(r) => r,
         Err(e) => return Attempt::Transport(describe(&e, timeout)),
     };
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
-    let link = response
-        .headers()
-        .get(reqwest::header::LINK)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let rate = crate::send::rate_headers::parse(response.headers(), SystemTime::now());
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Attempt::Fatal(too_large(limit));
     }
@@ -70,12 +60,24 @@ pub async fn read(
             Err(e) => return Attempt::Transport(describe(&e, timeout)),
         }
     }
+    answered(response.status().as_u16(), body, response.headers())
+}
+
+/// A whole response, with what the retry loop, pagination and the rate
+/// gate read from its headers (both HTTP paths end here).
+pub(crate) fn answered(status: u16, body: Vec<u8>, headers: &HeaderMap) -> Attempt {
     Attempt::Response {
         status,
         body,
-        retry_after,
-        link,
-        rate,
+        retry_after: headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after),
+        link: headers
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        rate: crate::send::rate_headers::parse(headers, SystemTime::now()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Builds the one reqwest client (keep-alive pool, TLS, timeouts, static
-//! credentials) of an engine.
+//! credentials) of an engine, and the headers the direct HTTP path sends.
 
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT,

@@ -8,13 +8,13 @@
 //! and redirects (the request is sent again through reqwest, which follows
 //! them).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, HOST};
 
-use crate::send::attempt::{parse_retry_after, too_large, Attempt};
+use crate::send::attempt::{answered, too_large, Attempt};
 use crate::send::http1_pool::{Http1Pools, Lease};
 
 /// The plain-HTTP client of one engine.
@@ -95,7 +95,10 @@ impl DirectHttp {
                     Ok(lease) => lease,
                     Err(reason) => return Some(Attempt::Transport(reason)),
                 };
-                let request = self.request(target, exchange).ok()?;
+                let request = match self.request(target, exchange) {
+                    Ok(request) => request,
+                    Err(reason) => return Some(Attempt::Fatal(reason)),
+                };
                 match lease.connection().send_request(request).await {
                     Ok(response) => response,
                     Err(e) => return Some(Attempt::Transport(describe(&e))),
@@ -179,19 +182,7 @@ async fn read_response(
         Ok(body) => body,
         Err(reason) => return Attempt::Fatal(reason),
     };
-    Attempt::Response {
-        status: parts.status.as_u16(),
-        body,
-        retry_after: headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after),
-        link: headers
-            .get(reqwest::header::LINK)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        rate: crate::send::rate_headers::parse(headers, SystemTime::now()),
-    }
+    answered(parts.status.as_u16(), body, headers)
 }
 
 fn proxy_configured(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {

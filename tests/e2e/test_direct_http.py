@@ -1,0 +1,56 @@
+"""Plain http:// requests through Spark go over the engine's own HTTP/1.1 pool
+(`send/direct_http.rs`): what reaches the API, a User-Agent of the `headers` option, and
+redirects handed over to reqwest, all on /echo of the mock API."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from mockapi import MockApi
+from spark_rest import rest_api_call
+
+ECHO_SCHEMA = "method STRING, path STRING, query STRING, body STRING, headers MAP<STRING, STRING>"
+
+
+def ids(spark: SparkSession, n: int) -> DataFrame:
+    return spark.range(0, n, 1, 2).withColumnRenamed("id", "cid")
+
+
+def echoes(spark: SparkSession, url: str, n: int = 4, **options: object) -> list:
+    rows = rest_api_call(ids(spark, n), url=url, schema=ECHO_SCHEMA, **options).collect()
+    assert len(rows) == n
+    assert all(r._status == 200 and r._error is None for r in rows), rows
+    return sorted(rows, key=lambda r: r.cid)
+
+
+def test_a_plain_request_carries_host_agent_and_headers(
+    spark: SparkSession, mock_api: MockApi
+) -> None:
+    authority = mock_api.url.removeprefix("http://")
+    for row in echoes(spark, f"{mock_api.url}/echo/d/{{cid}}", headers={"X-Tenant": "acme"}):
+        assert row.path == f"/echo/d/{row.cid}"
+        assert row.headers["host"] == authority
+        assert row.headers["user-agent"].startswith("spark-rest/")
+        assert row.headers["x-tenant"] == "acme"
+        assert row.headers["accept"] == "*/*"
+
+
+def test_a_user_agent_in_headers_replaces_ours(spark: SparkSession, mock_api: MockApi) -> None:
+    agent = "acme-geocoder/1.0 (ops@acme.test)"
+    for row in echoes(spark, f"{mock_api.url}/echo/ua/{{cid}}", headers={"User-Agent": agent}):
+        assert row.headers["user-agent"] == agent
+
+
+def test_redirects_are_followed(spark: SparkSession, mock_api: MockApi) -> None:
+    rows = echoes(spark, f"{mock_api.url}/redirect/302/echo/moved/{{cid}}")
+    assert [r.path for r in rows] == [f"/echo/moved/{i}" for i in range(4)]
+    # 307 keeps the method and the body.
+    rows = echoes(
+        spark,
+        f"{mock_api.url}/redirect/307/echo/kept",
+        method="POST",
+        body='{"id": {cid}}',
+    )
+    assert [(r.method, r.path, r.body) for r in rows] == [
+        ("POST", "/echo/kept", f'{{"id": {i}}}') for i in range(4)
+    ]
