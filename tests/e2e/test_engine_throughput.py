@@ -31,7 +31,10 @@ class TotalWatcher:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        # The flag is read before the sample: a query that ends between two samples still
+        # gets one more, which sees its last request.
+        while True:
+            stopping = self._stop.is_set()
             total = self.api.stats()["total"]
             now = time.monotonic()
             if total > 0 and self.first is None:
@@ -39,7 +42,9 @@ class TotalWatcher:
             if total >= self.expected:
                 self.last = now
                 return
-            time.sleep(0.02)
+            if stopping:
+                return
+            self._stop.wait(0.02)
 
     def stop(self) -> None:
         self._stop.set()
