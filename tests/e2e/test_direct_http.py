@@ -1,8 +1,11 @@
 """Plain http:// requests through Spark go over the engine's own HTTP/1.1 pool
-(`send/direct_http.rs`): what reaches the API, a User-Agent of the `headers` option, and
-redirects handed over to reqwest, all on /echo of the mock API."""
+(`send/direct_http.rs`): what reaches the API, a User-Agent of the `headers` option,
+redirects handed over to reqwest (all on /echo of the mock API), and an API that closes
+quiet keep-alive connections without warning."""
 
 from __future__ import annotations
+
+import time
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -54,3 +57,24 @@ def test_redirects_are_followed(spark: SparkSession, mock_api: MockApi) -> None:
     assert [(r.method, r.path, r.body) for r in rows] == [
         ("POST", "/echo/kept", f'{{"id": {i}}}') for i in range(4)
     ]
+
+
+def test_an_api_closing_quiet_connections_loses_no_row(spark: SparkSession) -> None:
+    # Like a Node.js API (keep-alive timeout 5 s): between two queries the server closes
+    # every pooled connection, without a `Connection: close`. No retries are allowed, so a
+    # row comes back only if the pool never sends on a closed connection.
+    with MockApi(idle_close_ms=100) as api:
+        for wave in range(3):
+            rows = rest_api_call(
+                ids(spark, 8),
+                url=f"{api.url}/customers/{{cid}}",
+                concurrency=4,
+                max_retries=0,
+                cache=False,
+            ).collect()
+            assert [r._status for r in rows] == [200] * 8, (wave, [r._error for r in rows])
+            time.sleep(0.3)
+        stats = api.stats()
+        assert stats["total"] == 24, stats
+        # Every query after the first found its connections closed and opened new ones.
+        assert stats["connections"] >= 3, stats

@@ -46,6 +46,9 @@ pub struct Config {
     /// Close each HTTP/1 connection after this many requests, saying
     /// `Connection: close` on the last answer (`keep_alive`). 0 = never.
     pub close_after: u64,
+    /// Close a plain-HTTP connection after this many ms without traffic,
+    /// with no warning to the client (`idle_close`). 0 = never.
+    pub idle_close_ms: u64,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             seed: None,
             tls: false,
             close_after: 0,
+            idle_close_ms: 0,
         }
     }
 }
@@ -100,6 +104,8 @@ With --tls, first prints `CA <path>`: a PEM file of its self-signed certificate.
                             127.0.0.1 and localhost (`--tls=false` or `--tls false`: plain HTTP)
   --close-after N           close each HTTP/1 connection after N requests, the last answer
                             saying `Connection: close` (default 0 = keep connections open)
+  --idle-close-ms N         close a plain-HTTP connection quiet for N ms, without warning
+                            (default 0 = never)
   -h, --help                this text
 ";
 
@@ -138,6 +144,7 @@ impl Config {
                 "--event-rate" => config.event_rate = number(&flag, &value()?)?,
                 "--event-max" => config.event_max = number(&flag, &value()?)?,
                 "--close-after" => config.close_after = number(&flag, &value()?)?,
+                "--idle-close-ms" => config.idle_close_ms = number(&flag, &value()?)?,
                 "--seed" => config.seed = Some(number(&flag, &value()?)?),
                 // A switch; an explicit boolean is accepted too (`--tls=true`,
                 // or `--tls True` as Python harnesses write keyword flags).
@@ -188,6 +195,9 @@ impl Config {
         }
         if self.oauth_client_id.is_some() != self.oauth_client_secret.is_some() {
             return Err("--oauth-client-id and --oauth-client-secret go together".into());
+        }
+        if self.tls && self.idle_close_ms > 0 {
+            return Err("--idle-close-ms applies to plain HTTP only, not with --tls".into());
         }
         Ok(())
     }
@@ -240,9 +250,12 @@ mod tests {
             "--oauth-client-secret",
             "sec",
             "--close-after=5",
+            "--idle-close-ms",
+            "250",
         ])
         .unwrap();
         assert_eq!(config.close_after, 5);
+        assert_eq!(config.idle_close_ms, 250);
         assert_eq!(config.latency_ms, 5);
         assert_eq!(config.fail_rate, 0.25);
         assert_eq!(config.require_token.as_deref(), Some("s3cret"));
@@ -269,5 +282,8 @@ mod tests {
         assert!(parse(&["--fail-rate", "1.5"]).is_err());
         assert!(parse(&["--event-rate", "5000"]).is_err());
         assert!(parse(&["--oauth-client-id", "x"]).is_err());
+        assert!(parse(&["--tls", "--idle-close-ms", "5"])
+            .unwrap_err()
+            .contains("--idle-close-ms"));
     }
 }

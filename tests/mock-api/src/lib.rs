@@ -17,6 +17,7 @@ mod encoding;
 mod events;
 mod faults;
 mod growing;
+mod idle_close;
 mod misc;
 mod oauth;
 mod pagination;
@@ -37,6 +38,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::serve::{Listener, ListenerExt};
 use tokio::net::TcpListener;
@@ -88,7 +90,10 @@ impl MockServer {
             None => {
                 let recorder = Arc::clone(&state.stats);
                 let counting = connections::CountingListener::new(listener, Arc::clone(&recorder));
-                let listener = counting.tap_io(move |_| recorder.add_connection());
+                let idle = (state.config.idle_close_ms > 0)
+                    .then(|| Duration::from_millis(state.config.idle_close_ms));
+                let closing = idle_close::IdleCloseListener::new(counting, idle);
+                let listener = closing.tap_io(move |_| recorder.add_connection());
                 spawn_server(listener, app, signal);
             }
         }

@@ -83,11 +83,16 @@ impl DirectHttp {
         let response = match lease.connection().try_send_request(request).await {
             Ok(response) => response,
             Err(mut e) => {
-                // The server closed an idle connection before our request
-                // went out on it (a keep-alive race): nothing was sent, so
-                // send it once more on a new connection.
+                // The keep-alive race: the server closed an idle connection
+                // just as we took it. Sent once more on a new connection,
+                // not counted as a retry, when nothing went out (hyper hands
+                // the request back), or, as Go's net/http does, when a safe
+                // method got no byte of an answer: the server cannot have
+                // acted on it.
                 let unsent = e.take_message().is_some();
-                if !(lease.reused && unsent) {
+                let replayable =
+                    unsent || (safe_method(exchange.method) && closed_before_answer(e.error()));
+                if !(lease.reused && replayable) {
                     return Some(Attempt::Transport(describe(e.error())));
                 }
                 drop(lease);
@@ -229,6 +234,31 @@ fn has_dot_segment(path_and_query: &str) -> bool {
         let s = segment.to_ascii_lowercase();
         matches!(s.as_str(), "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e")
     })
+}
+
+/// GET, HEAD, OPTIONS and TRACE: methods that do not change the server's
+/// state (RFC 9110 section 9.2.1), so sending one twice is harmless.
+fn safe_method(method: &reqwest::Method) -> bool {
+    use reqwest::Method;
+    [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(method)
+}
+
+/// The connection ended (closed or reset) before any byte of a response.
+fn closed_before_answer(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// A one-line reason: hyper's error and the innermost cause.

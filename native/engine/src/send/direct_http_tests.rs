@@ -146,3 +146,85 @@ fn a_compressed_body_is_bounded_after_decoding() {
     let error = crate::test_support::errors(&out)[0].clone().unwrap();
     assert!(error.contains("maxResponseBytes (2000 bytes)"), "{error}");
 }
+
+/// Both transports: the direct path, and reqwest (a URL the URL parser
+/// would rewrite, here the space in the query, goes there).
+fn both_transports(api: &mock_api::MockServer) -> [String; 2] {
+    [
+        format!("{}/customers/{{id}}", api.url()),
+        format!("{}/customers/{{id}}?q=a b", api.url()),
+    ]
+}
+
+#[test]
+fn connections_the_server_closed_while_idle_are_not_used() {
+    // Like an API with a short keep-alive timeout: the server closes a
+    // quiet connection without a `Connection: close`. The pool must notice
+    // before it sends, so even with no retries no row fails.
+    let api = server(Config {
+        idle_close_ms: 100,
+        ..Config::default()
+    });
+    for url in both_transports(&api) {
+        api.reset_stats();
+        let e = engine(
+            &[
+                ("url", url.clone()),
+                ("concurrency", "4".into()),
+                ("maxRetries", "0".into()),
+                ("cache", "false".into()),
+            ],
+            None,
+        );
+        for wave in 0..3 {
+            let (out, _) = e.enrich(&ids((wave * 8..wave * 8 + 8).map(Some))).unwrap();
+            assert_eq!(statuses(&out), vec![Some(200); 8], "{url}, wave {wave}");
+            // Long enough for the server to close every connection.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let stats = api.stats();
+        assert_eq!(stats.total, 24, "{url}: {stats:?}");
+        // Each wave found its connections closed and opened new ones.
+        assert!(stats.connections > 4, "{url}: {stats:?}");
+    }
+}
+
+#[test]
+fn a_server_closing_connections_as_they_are_reused_loses_no_row() {
+    // The keep-alive race: waves arrive just as the server closes quiet
+    // connections. On the direct path a GET that the closing connection
+    // never answered is sent again on a new one, so even with no retries
+    // every row comes back; through reqwest the retries recover it.
+    let api = server(Config {
+        idle_close_ms: 100,
+        ..Config::default()
+    });
+    let [direct, through_reqwest] = both_transports(&api);
+    for (url, retries) in [(direct, "0"), (through_reqwest, "3")] {
+        api.reset_stats();
+        let e = engine(
+            &[
+                ("url", url.clone()),
+                ("concurrency", "4".into()),
+                ("maxRetries", retries.into()),
+                ("retryBackoff", "1".into()),
+                ("cache", "false".into()),
+            ],
+            None,
+        );
+        for wave in 0..30 {
+            let (out, _) = e.enrich(&ids((wave * 4..wave * 4 + 4).map(Some))).unwrap();
+            let errors = crate::test_support::errors(&out);
+            assert_eq!(
+                statuses(&out),
+                vec![Some(200); 4],
+                "{url}, wave {wave}: {errors:?}"
+            );
+            // Around the server's idle time, so some waves meet the close.
+            std::thread::sleep(std::time::Duration::from_millis(92 + wave as u64 % 16));
+        }
+        let stats = api.stats();
+        assert!(stats.total >= 120, "{url}: {stats:?}");
+        assert!(stats.connections > 4, "{url}: {stats:?}");
+    }
+}
