@@ -60,21 +60,23 @@ fn main() {
     .collect();
     let options = EngineOptions::parse(&raw, Secrets::Resolve).expect("options");
     let engine = Engine::new(options, None).expect("engine");
-    let stream = TaskStream::new();
+    // One thread per Spark task (`TASKS`, default 1), each with its own stream,
+    // as local[2] runs two.
+    let tasks: i64 = std::env::var("TASKS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let engine = Arc::new(engine);
     let started = Instant::now();
-    let mut next = 0;
-    let mut done = 0;
-    while done < rows {
-        while next < rows && stream.queued() < QUEUE {
-            let end = (next + BATCH).min(rows);
-            stream.submit(&engine, &ids(next, end)).expect("submit");
-            next = end;
-        }
-        let (out, _) = stream
-            .take(&engine, None)
-            .expect("take")
-            .expect("a queued batch");
-        done += arrow::array::Array::len(&out) as i64;
+    let threads: Vec<_> = (0..tasks)
+        .map(|task| {
+            let engine = Arc::clone(&engine);
+            let (from, to) = (rows * task / tasks, rows * (task + 1) / tasks);
+            std::thread::spawn(move || run_task(&engine, from, to))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("task thread");
     }
     let seconds = started.elapsed().as_secs_f64();
     let requests = api.as_ref().map(|a| a.stats().total.to_string());
@@ -85,6 +87,26 @@ fn main() {
     );
     drop(api);
     mock_runtime.shutdown_background();
+}
+
+/// One task's rows `from..to`: submits up to `QUEUE` batches ahead and takes
+/// results back in order.
+fn run_task(engine: &Engine, from: i64, to: i64) {
+    let stream = TaskStream::new();
+    let mut next = from;
+    let mut done = from;
+    while done < to {
+        while next < to && stream.queued() < QUEUE {
+            let end = (next + BATCH).min(to);
+            stream.submit(engine, &ids(next, end)).expect("submit");
+            next = end;
+        }
+        let (out, _) = stream
+            .take(engine, None)
+            .expect("take")
+            .expect("a queued batch");
+        done += arrow::array::Array::len(&out) as i64;
+    }
 }
 
 fn ids(from: i64, to: i64) -> StructArray {

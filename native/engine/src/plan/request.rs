@@ -107,7 +107,8 @@ impl RequestTemplates {
         objects: Option<&[Map<String, Value>]>,
         allowed_hosts: &[String],
     ) -> BatchPlan {
-        let mut index: HashMap<RequestSpec, usize> = HashMap::with_capacity(input.num_rows);
+        let mut index: HashMap<RequestSpec, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(input.num_rows, Default::default());
         let mut rows = Vec::with_capacity(input.num_rows);
         let empty = Map::new();
         // One URL parse per batch rather than per row when the template

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
-
 use crate::metrics::Counters;
 use crate::plan::request::RequestSpec;
 use crate::send::outcome::Outcome;
@@ -20,29 +18,23 @@ impl Transport {
         spec: &RequestSpec,
         counters: &Arc<Counters>,
     ) -> (Arc<Outcome>, Role) {
-        let transport = Arc::clone(self);
-        let counters = Arc::clone(counters);
-        let owned = spec.clone();
         self.single_flight
-            .run(spec, move || {
-                async move {
-                    // An identical flight may have ended (and stored its
-                    // answer) between the task thread's lookup and now.
-                    if let Some(cache) = &transport.cache {
-                        if let Some(hit) = cache.lookup_in_memory(&owned, &counters) {
-                            return hit;
-                        }
+            .run(spec, || async {
+                // An identical flight may have ended (and stored its answer)
+                // between the task thread's lookup and now.
+                if let Some(cache) = &self.cache {
+                    if let Some(hit) = cache.lookup_in_memory(spec, counters) {
+                        return hit;
                     }
-                    let outcome = transport.sender.send(&owned, &counters).await;
-                    // Into the memory cache before the flight ends: a batch
-                    // looked up between the end of the flight and the task
-                    // thread's store would otherwise send it again.
-                    if let Some(cache) = &transport.cache {
-                        cache.store_in_memory(&owned, &outcome);
-                    }
-                    outcome
                 }
-                .boxed()
+                let outcome = self.sender.send(spec, counters).await;
+                // Into the memory cache before the flight ends: a batch
+                // looked up between the end of the flight and the task
+                // thread's store would otherwise send it again.
+                if let Some(cache) = &self.cache {
+                    cache.store_in_memory(spec, &outcome);
+                }
+                outcome
             })
             .await
     }

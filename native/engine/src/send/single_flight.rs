@@ -4,23 +4,28 @@
 //! the sender and behind the cache: a cache hit never gets here, and an
 //! answer that is in flight is joined rather than paid for twice.
 //!
-//! The shared future is driven by whichever waiter polls it; when a waiter
-//! is cancelled (its task was killed) the others keep driving it, and when
-//! the last one goes the request is dropped, which cancels it.
+//! The first caller (the leader) sends in its own task; later identical
+//! callers leave a channel and wait. Nothing is boxed or shared per request
+//! that nobody joins: at one request per row that is most requests. When
+//! the leader is cancelled (its task was killed) its request is dropped at
+//! once, and the waiters, told by their closed channels, start over: one of
+//! them sends it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
 
 use crate::plan::request::RequestSpec;
 use crate::send::outcome::Outcome;
 
-type Flight = Shared<BoxFuture<'static, Arc<Outcome>>>;
+type Waiters = Vec<oneshot::Sender<Arc<Outcome>>>;
 
 #[derive(Default)]
 pub struct SingleFlight {
-    in_flight: Mutex<HashMap<RequestSpec, Flight>>,
+    /// Per request in flight, the callers that joined it.
+    in_flight: Mutex<HashMap<RequestSpec, Waiters, foldhash::fast::RandomState>>,
 }
 
 /// Whether this caller sent the request or joined one already in flight.
@@ -32,33 +37,43 @@ pub enum Role {
 
 impl SingleFlight {
     /// The outcome of `spec`: joins the identical request in flight, or
-    /// starts `send` and lets later identical calls join it.
-    pub async fn run(
-        &self,
-        spec: &RequestSpec,
-        send: impl FnOnce() -> BoxFuture<'static, Outcome>,
-    ) -> (Arc<Outcome>, Role) {
-        let (flight, role) = {
-            let mut map = self.lock();
-            match map.get(spec) {
-                Some(flight) => (flight.clone(), Role::Joined),
-                None => {
-                    let flight = send().map(Arc::new).boxed().shared();
-                    map.insert(spec.clone(), flight.clone());
-                    (flight, Role::Sent)
+    /// sends it with `send` and hands its outcome to those who joined.
+    pub async fn run<F>(&self, spec: &RequestSpec, send: impl FnOnce() -> F) -> (Arc<Outcome>, Role)
+    where
+        F: Future<Output = Outcome>,
+    {
+        loop {
+            let joined = {
+                let mut map = self.lock();
+                match map.get_mut(spec) {
+                    Some(waiters) => {
+                        let (sender, receiver) = oneshot::channel();
+                        waiters.push(sender);
+                        receiver
+                    }
+                    None => {
+                        map.insert(spec.clone(), Vec::new());
+                        break;
+                    }
                 }
+            };
+            match joined.await {
+                Ok(outcome) => return (outcome, Role::Joined),
+                // The leader was cancelled: start over.
+                Err(_) => continue,
             }
-        };
-        // Declared before `waiting`, so dropped after it: when the guard
-        // counts the waiters, ours is already gone.
-        let _guard = Forget {
+        }
+        // Dropped on every way out: a cancelled leader's entry goes too,
+        // and its waiters see their channels closed.
+        let mut leader = Leader {
             owner: self,
             spec,
-            flight: &flight,
+            outcome: None,
         };
-        let mut waiting = flight.clone();
-        let outcome = (&mut waiting).await;
-        (outcome, role)
+        let outcome = Arc::new(send().await);
+        leader.outcome = Some(Arc::clone(&outcome));
+        drop(leader);
+        (outcome, Role::Sent)
     }
 
     /// Requests in flight now (distinct).
@@ -70,29 +85,27 @@ impl SingleFlight {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestSpec, Flight>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<RequestSpec, Waiters, foldhash::fast::RandomState>> {
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Removes the map's entry when the flight is over or its last waiter gave
-/// up (the future was dropped, e.g. a cancelled task), so a later identical
-/// request is sent afresh rather than joining a dead or finished flight.
-struct Forget<'a> {
+/// Ends the flight: removes the map's entry, so a later identical request
+/// is sent afresh, and gives the outcome (if there is one) to the waiters.
+struct Leader<'a> {
     owner: &'a SingleFlight,
     spec: &'a RequestSpec,
-    flight: &'a Flight,
+    outcome: Option<Arc<Outcome>>,
 }
 
-impl Drop for Forget<'_> {
+impl Drop for Leader<'_> {
     fn drop(&mut self) {
-        let mut map = self.owner.lock();
-        let finished = self.flight.peek().is_some();
-        // Our clone plus the map's: nobody else waits on it.
-        let abandoned = self.flight.strong_count().is_some_and(|n| n <= 2);
-        if let Some(current) = map.get(self.spec) {
-            if Shared::ptr_eq(current, self.flight) && (finished || abandoned) {
-                map.remove(self.spec);
+        let waiters = self.owner.lock().remove(self.spec).unwrap_or_default();
+        if let Some(outcome) = &self.outcome {
+            for waiter in waiters {
+                let _ = waiter.send(Arc::clone(outcome));
             }
         }
     }
@@ -128,7 +141,6 @@ mod tests {
                             tokio::time::sleep(Duration::from_millis(100)).await;
                             Outcome::from_response(200, url.into_bytes())
                         }
-                        .boxed()
                     })
                     .await
             }));
@@ -144,7 +156,7 @@ mod tests {
         assert!(flights.is_empty(), "finished flights are forgotten");
         // Once finished, the same request is sent again.
         let (_, role) = flights
-            .run(&spec("/x/0"), || async { Outcome::failed("x") }.boxed())
+            .run(&spec("/x/0"), || async { Outcome::failed("x") })
             .await;
         assert_eq!(role, Role::Sent);
     }
@@ -153,16 +165,51 @@ mod tests {
     async fn an_abandoned_flight_is_forgotten() {
         let flights = SingleFlight::default();
         let slow_spec = spec("/slow");
-        let slow = flights.run(&slow_spec, || {
-            async {
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                Outcome::failed("late")
-            }
-            .boxed()
+        let slow = flights.run(&slow_spec, || async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Outcome::failed("late")
         });
         assert!(tokio::time::timeout(Duration::from_millis(20), slow)
             .await
             .is_err());
+        assert!(flights.is_empty());
+    }
+
+    #[tokio::test]
+    async fn when_the_sender_is_cancelled_a_waiter_sends_instead() {
+        let flights = Arc::new(SingleFlight::default());
+        let leader = {
+            let flights = Arc::clone(&flights);
+            tokio::spawn(async move {
+                flights
+                    .run(&spec("/y"), || async {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Outcome::failed("never")
+                    })
+                    .await
+            })
+        };
+        while flights.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let waiter = {
+            let flights = Arc::clone(&flights);
+            tokio::spawn(async move {
+                flights
+                    .run(&spec("/y"), || async {
+                        Outcome::from_response(200, b"second".to_vec())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        leader.abort();
+        let (outcome, role) = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("the waiter is not left waiting")
+            .unwrap();
+        assert_eq!(role, Role::Sent);
+        assert_eq!(outcome.body.as_deref(), Some(&b"second"[..]));
         assert!(flights.is_empty());
     }
 }
