@@ -45,8 +45,11 @@ def test_a_user_agent_in_headers_replaces_ours(spark: SparkSession, mock_api: Mo
 
 
 def test_redirects_are_followed(spark: SparkSession, mock_api: MockApi) -> None:
+    mock_api.reset()
     rows = echoes(spark, f"{mock_api.url}/redirect/302/echo/moved/{{cid}}")
     assert [r.path for r in rows] == [f"/echo/moved/{i}" for i in range(4)]
+    # On the same host the engine follows them itself: each redirect was asked for once.
+    assert mock_api.stats()["by_path"]["/redirect"] == 4
     # 307 keeps the method and the body.
     rows = echoes(
         spark,

@@ -51,7 +51,8 @@ pub async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> 
 }
 
 /// `ANY /redirect/{code}/{*rest}`: a redirect (301, 302, 303, 307 or
-/// 308) to `/{rest}` with the same query.
+/// 308) to `/{rest}` with the same query; to `rest` itself when it is an
+/// absolute `http://` or `https://` URL (another server).
 pub async fn redirect(Path((code, rest)): Path<(u16, String)>, uri: Uri) -> Response {
     let Some(status) = [301, 302, 303, 307, 308]
         .contains(&code)
@@ -63,9 +64,14 @@ pub async fn redirect(Path((code, rest)): Path<(u16, String)>, uri: Uri) -> Resp
             "redirect code must be 301, 302, 303, 307 or 308",
         );
     };
+    let target = if rest.starts_with("http://") || rest.starts_with("https://") {
+        rest
+    } else {
+        format!("/{rest}")
+    };
     let location = match uri.query() {
-        Some(query) => format!("/{rest}?{query}"),
-        None => format!("/{rest}"),
+        Some(query) => format!("{target}?{query}"),
+        None => target,
     };
     let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {

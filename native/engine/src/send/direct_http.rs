@@ -5,8 +5,8 @@
 //! engine's CPU; here a request is its headers, one pool lease and the
 //! exchange. What this path does not do goes through reqwest as before:
 //! HTTPS, proxies from the environment, URLs the URL parser would rewrite,
-//! and redirects (the request is sent again through reqwest, which follows
-//! them).
+//! and redirects to another host (`direct_redirect`: the request is sent
+//! again through reqwest, which follows them).
 
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Full};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, HOST};
 
 use crate::send::attempt::{answered, too_large, Attempt};
+use crate::send::direct_redirect::{location, same_origin, Hop, MAX_REDIRECTS};
 use crate::send::http1_pool::{Http1Pools, Lease};
 
 /// The plain-HTTP client of one engine.
@@ -29,8 +30,8 @@ pub struct Target<'a> {
     /// `host:port`, the pool's key.
     pub host_port: String,
     /// The `Host` header: the authority without the default port.
-    host: &'a str,
-    path_and_query: &'a str,
+    pub host: &'a str,
+    pub path_and_query: &'a str,
 }
 
 /// One request's parts besides its URL.
@@ -72,16 +73,50 @@ impl DirectHttp {
     }
 
     async fn exchange(&self, target: &Target<'_>, exchange: &Exchange<'_>) -> Option<Attempt> {
-        let mut lease = match self.pools.lease(&target.host_port, false).await {
-            Ok(lease) => lease,
-            Err(reason) => return Some(Attempt::Transport(reason)),
+        let mut hop = Hop {
+            method: exchange.method.clone(),
+            body: exchange.body,
+            path_and_query: target.path_and_query.into(),
         };
-        let request = match self.request(target, exchange) {
-            Ok(request) => request,
-            Err(reason) => return Some(Attempt::Fatal(reason)),
-        };
-        let response = match lease.connection().try_send_request(request).await {
-            Ok(response) => response,
+        for _ in 0..=MAX_REDIRECTS {
+            let (response, mut lease) = match self.send_once(target, &hop, exchange).await {
+                Ok(sent) => sent,
+                Err(attempt) => return Some(attempt),
+            };
+            let Some(location) = location(&response) else {
+                return Some(read_response(response, &mut lease, exchange.limit).await);
+            };
+            let next = same_origin(target, location)?;
+            let status = response.status().as_u16();
+            // Read to its end, so the connection can carry the next hop.
+            let drained = read_response(response, &mut lease, exchange.limit).await;
+            if !matches!(drained, Attempt::Response { .. }) {
+                return Some(drained);
+            }
+            hop = hop.redirected(status, next);
+        }
+        Some(Attempt::Transport(format!(
+            "request failed: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    /// One request on a pooled connection: its response and the lease.
+    async fn send_once(
+        &self,
+        target: &Target<'_>,
+        hop: &Hop<'_>,
+        exchange: &Exchange<'_>,
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, Lease), Attempt> {
+        let mut lease = self
+            .pools
+            .lease(&target.host_port, false)
+            .await
+            .map_err(Attempt::Transport)?;
+        let request = self
+            .request(target, hop, exchange)
+            .map_err(Attempt::Fatal)?;
+        match lease.connection().try_send_request(request).await {
+            Ok(response) => Ok((response, lease)),
             Err(mut e) => {
                 // The keep-alive race: the server closed an idle connection
                 // just as we took it. Sent once more on a new connection,
@@ -91,47 +126,40 @@ impl DirectHttp {
                 // acted on it.
                 let unsent = e.take_message().is_some();
                 let replayable =
-                    unsent || (safe_method(exchange.method) && closed_before_answer(e.error()));
+                    unsent || (safe_method(&hop.method) && closed_before_answer(e.error()));
                 if !(lease.reused && replayable) {
-                    return Some(Attempt::Transport(describe(e.error())));
+                    return Err(Attempt::Transport(describe(e.error())));
                 }
                 drop(lease);
-                lease = match self.pools.lease(&target.host_port, true).await {
-                    Ok(lease) => lease,
-                    Err(reason) => return Some(Attempt::Transport(reason)),
-                };
-                let request = match self.request(target, exchange) {
-                    Ok(request) => request,
-                    Err(reason) => return Some(Attempt::Fatal(reason)),
-                };
+                let mut lease = self
+                    .pools
+                    .lease(&target.host_port, true)
+                    .await
+                    .map_err(Attempt::Transport)?;
+                let request = self
+                    .request(target, hop, exchange)
+                    .map_err(Attempt::Fatal)?;
                 match lease.connection().send_request(request).await {
-                    Ok(response) => response,
-                    Err(e) => return Some(Attempt::Transport(describe(&e))),
+                    Ok(response) => Ok((response, lease)),
+                    Err(e) => Err(Attempt::Transport(describe(&e))),
                 }
             }
-        };
-        let status = response.status().as_u16();
-        if (300..400).contains(&status)
-            && status != 304
-            && response.headers().contains_key(reqwest::header::LOCATION)
-        {
-            return None;
         }
-        Some(read_response(response, &mut lease, exchange.limit).await)
     }
 
     fn request(
         &self,
         target: &Target<'_>,
+        hop: &Hop<'_>,
         exchange: &Exchange<'_>,
     ) -> Result<hyper::Request<Full<Bytes>>, String> {
-        let body = match exchange.body {
+        let body = match hop.body {
             Some(body) => Full::new(Bytes::copy_from_slice(body.as_bytes())),
             None => Full::new(Bytes::new()),
         };
         let mut request = hyper::Request::new(body);
-        *request.method_mut() = exchange.method.clone();
-        *request.uri_mut() = target
+        *request.method_mut() = hop.method.clone();
+        *request.uri_mut() = hop
             .path_and_query
             .parse()
             .map_err(|e| format!("request failed: invalid URL path: {e}"))?;
@@ -143,7 +171,7 @@ impl DirectHttp {
         if let Some(bearer) = exchange.bearer {
             headers.insert(reqwest::header::AUTHORIZATION, bearer.clone());
         }
-        if exchange.body.is_some() && exchange.json_content_type {
+        if hop.body.is_some() && exchange.json_content_type {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         Ok(request)

@@ -1,5 +1,6 @@
 //! The direct path (`direct_http`) against the mock server: what it sends,
-//! redirects handed over to reqwest, and the connection cap held exactly.
+//! redirects (followed here on the same host, by reqwest elsewhere), the
+//! connection cap held exactly, and servers that close idle connections.
 
 use mock_api::Config;
 use serde_json::Value;
@@ -78,7 +79,7 @@ fn a_json_body_is_sent_with_its_length_and_type() {
 }
 
 #[test]
-fn redirects_are_followed_through_reqwest() {
+fn redirects_on_the_same_host_are_followed_here_and_sent_once() {
     let api = server(Config::default());
     let echo = echoed(&[(
         "url",
@@ -88,17 +89,84 @@ fn redirects_are_followed_through_reqwest() {
         (echo["path"].as_str(), echo["query"].as_str()),
         (Some("/echo/moved"), Some("id=1"))
     );
-    // 307 keeps the method and the body.
-    let echo = echoed(&[
-        ("url", format!("{}/redirect/307/echo/kept", api.url())),
-        ("method", "POST".into()),
-        ("body", r#"{"id": {id}}"#.into()),
-    ]);
-    assert_eq!(
-        (echo["method"].as_str(), echo["path"].as_str()),
-        (Some("POST"), Some("/echo/kept"))
+    // 307 and 308 keep the method and the body; 301, 302 and 303 turn a
+    // POST into a GET without body, as reqwest does.
+    for (code, method, body) in [
+        (307, "POST", r#"{"id": 1}"#),
+        (308, "POST", r#"{"id": 1}"#),
+        (303, "GET", ""),
+        (301, "GET", ""),
+    ] {
+        let echo = echoed(&[
+            ("url", format!("{}/redirect/{code}/echo/kept", api.url())),
+            ("method", "POST".into()),
+            ("body", r#"{"id": {id}}"#.into()),
+        ]);
+        assert_eq!(
+            (echo["method"].as_str(), echo["path"].as_str()),
+            (Some(method), Some("/echo/kept")),
+            "{code}"
+        );
+        assert_eq!(echo["body"], body, "{code}");
+    }
+    // Each redirect reached the server once: not again through reqwest.
+    let stats = api.stats();
+    assert_eq!(stats.by_path.get("/redirect"), Some(&5), "{stats:?}");
+    assert_eq!(stats.by_path.get("/echo"), Some(&5), "{stats:?}");
+}
+
+#[test]
+fn a_redirect_loop_ends_after_ten_hops() {
+    let api = server(Config::default());
+    let e = engine(
+        &[
+            (
+                "url",
+                format!("{}/{}echo?id={{id}}", api.url(), "redirect/302/".repeat(11)),
+            ),
+            ("maxRetries", "0".into()),
+        ],
+        None,
     );
-    assert_eq!(echo["body"], r#"{"id": 1}"#);
+    let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
+    let error = crate::test_support::errors(&out)[0].clone().unwrap();
+    assert!(error.contains("redirect"), "{error}");
+    // Ten hops followed: the eleventh answer was one redirect too many.
+    assert_eq!(api.stats().by_path.get("/redirect"), Some(&11));
+    // Ten are fine.
+    let e = engine(
+        &[(
+            "url",
+            format!("{}/{}echo?id={{id}}", api.url(), "redirect/302/".repeat(10)),
+        )],
+        None,
+    );
+    let (out, _) = e.enrich(&ids([Some(1)])).unwrap();
+    assert_eq!(statuses(&out), vec![Some(200)]);
+}
+
+#[test]
+fn a_redirect_to_another_server_goes_through_reqwest_without_credentials() {
+    // reqwest strips `Authorization` when the origin changes (here the
+    // port): a token for one API must not reach another.
+    let (api, other) = (server(Config::default()), server(Config::default()));
+    let echo = echoed(&[
+        (
+            "url",
+            format!(
+                "{}/redirect/302/{}/echo/there?id={{id}}",
+                api.url(),
+                other.url()
+            ),
+        ),
+        ("auth", "bearer".into()),
+        ("token", "t0ken".into()),
+    ]);
+    assert_eq!(echo["path"], "/echo/there");
+    assert!(echo["headers"].get("authorization").is_none(), "{echo}");
+    assert_eq!(other.stats().total, 1);
+    // The cost of leaving it to reqwest: the first server is asked twice.
+    assert_eq!(api.stats().by_path.get("/redirect"), Some(&2));
 }
 
 #[test]

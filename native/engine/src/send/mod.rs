@@ -18,6 +18,7 @@ pub mod client;
 pub mod concurrency;
 pub mod connection_cap;
 mod direct_http;
+mod direct_redirect;
 pub mod host_limits;
 mod http1_pool;
 pub mod latency;
