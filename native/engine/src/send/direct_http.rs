@@ -121,9 +121,9 @@ impl DirectHttp {
                 // The keep-alive race: the server closed an idle connection
                 // just as we took it. Sent once more on a new connection,
                 // not counted as a retry, when nothing went out (hyper hands
-                // the request back), or, as Go's net/http does, when a safe
-                // method got no byte of an answer: the server cannot have
-                // acted on it.
+                // the request back), or when the connection ended before a
+                // whole answer to a safe method, which changes nothing on
+                // the server (Go's net/http replays such requests too).
                 let unsent = e.take_message().is_some();
                 let replayable =
                     unsent || (safe_method(&hop.method) && closed_before_answer(e.error()));
@@ -271,7 +271,7 @@ fn safe_method(method: &reqwest::Method) -> bool {
     [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(method)
 }
 
-/// The connection ended (closed or reset) before any byte of a response.
+/// The connection ended (closed or reset) before a whole response.
 fn closed_before_answer(e: &hyper::Error) -> bool {
     if e.is_incomplete_message() {
         return true;
