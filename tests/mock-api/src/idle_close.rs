@@ -69,6 +69,16 @@ impl<T> IdleClose<T> {
             deadline.as_mut().reset(Instant::now() + self.idle);
         }
     }
+
+    /// A write that moved bytes counts as traffic.
+    fn wrote(&mut self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(n)) = written {
+            if n > 0 {
+                self.active();
+            }
+        }
+        written
+    }
 }
 
 impl<T: ControlMark> ControlMark for IdleClose<T> {
@@ -108,12 +118,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleClose<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = written {
-            if n > 0 {
-                self.active();
-            }
-        }
-        written
+        self.wrote(written)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -130,12 +135,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleClose<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = written {
-            if n > 0 {
-                self.active();
-            }
-        }
-        written
+        self.wrote(written)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -107,43 +107,34 @@ impl DirectHttp {
         hop: &Hop<'_>,
         exchange: &Exchange<'_>,
     ) -> Result<(hyper::Response<hyper::body::Incoming>, Lease), Attempt> {
-        let mut lease = self
-            .pools
-            .lease(&target.host_port, false)
-            .await
-            .map_err(Attempt::Transport)?;
-        let request = self
-            .request(target, hop, exchange)
-            .map_err(Attempt::Fatal)?;
-        match lease.connection().try_send_request(request).await {
-            Ok(response) => Ok((response, lease)),
-            Err(mut e) => {
-                // The keep-alive race: the server closed an idle connection
-                // just as we took it. Sent once more on a new connection,
-                // not counted as a retry, when nothing went out (hyper hands
-                // the request back), or when the connection ended before a
-                // whole answer to a safe method, which changes nothing on
-                // the server (Go's net/http replays such requests too).
-                let unsent = e.take_message().is_some();
-                let replayable =
-                    unsent || (safe_method(&hop.method) && closed_before_answer(e.error()));
-                if !(lease.reused && replayable) {
-                    return Err(Attempt::Transport(describe(e.error())));
-                }
-                drop(lease);
-                let mut lease = self
-                    .pools
-                    .lease(&target.host_port, true)
-                    .await
-                    .map_err(Attempt::Transport)?;
-                let request = self
-                    .request(target, hop, exchange)
-                    .map_err(Attempt::Fatal)?;
-                match lease.connection().send_request(request).await {
-                    Ok(response) => Ok((response, lease)),
-                    Err(e) => Err(Attempt::Transport(describe(&e))),
-                }
+        let mut fresh = false;
+        loop {
+            let mut lease = self
+                .pools
+                .lease(&target.host_port, fresh)
+                .await
+                .map_err(Attempt::Transport)?;
+            let request = self
+                .request(target, hop, exchange)
+                .map_err(Attempt::Fatal)?;
+            let mut e = match lease.connection().try_send_request(request).await {
+                Ok(response) => return Ok((response, lease)),
+                Err(e) => e,
+            };
+            // The keep-alive race: the server closed an idle connection just
+            // as we took it. Sent once more on a new connection, not counted
+            // as a retry, when nothing went out (hyper hands the request
+            // back), or when the connection ended before a whole answer to a
+            // safe method, which changes nothing on the server (Go's
+            // net/http replays such requests too). A new connection is
+            // never reused, so this happens at most once.
+            let unsent = e.take_message().is_some();
+            let replayable =
+                unsent || (safe_method(&hop.method) && closed_before_answer(e.error()));
+            if !(lease.reused && replayable) {
+                return Err(Attempt::Transport(describe(e.error())));
             }
+            fresh = true;
         }
     }
 

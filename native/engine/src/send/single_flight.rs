@@ -21,11 +21,12 @@ use crate::plan::request::RequestSpec;
 use crate::send::outcome::Outcome;
 
 type Waiters = Vec<oneshot::Sender<Arc<Outcome>>>;
+/// Per request in flight, the callers that joined it.
+type Flights = HashMap<RequestSpec, Waiters, foldhash::fast::RandomState>;
 
 #[derive(Default)]
 pub struct SingleFlight {
-    /// Per request in flight, the callers that joined it.
-    in_flight: Mutex<HashMap<RequestSpec, Waiters, foldhash::fast::RandomState>>,
+    in_flight: Mutex<Flights>,
 }
 
 /// Whether this caller sent the request or joined one already in flight.
@@ -85,9 +86,7 @@ impl SingleFlight {
         self.len() == 0
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<RequestSpec, Waiters, foldhash::fast::RandomState>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Flights> {
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
