@@ -1,5 +1,6 @@
 //! The continuous flow against the mock API: batches overlap, a straggler
-//! blocks nobody, identical requests of two tasks go out once, batch
+//! blocks nobody, a request asleep before its retry holds up nobody,
+//! identical requests of two tasks go out once, batch
 //! endpoints fill full requests across batches, connections stay within
 //! `concurrency`, and a cancelled task leaves nothing in flight. Counts and
 //! bounds with margin only: the machine may be loaded.
@@ -7,7 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::Array;
+use arrow::array::{Array, Int64Array, StringArray, StructArray};
+use arrow::datatypes::{DataType, Field, Fields};
 use mock_api::Config;
 
 use crate::flow::task_stream::TaskStream;
@@ -113,6 +115,55 @@ fn a_straggler_holds_one_slot_and_blocks_nobody() {
     );
     assert_eq!(take_all(&stream, &e), vec![40, 40, 40]);
     assert_eq!(api.stats().total, 3);
+}
+
+#[test]
+fn a_request_asleep_before_its_retry_does_not_hold_up_the_rest_of_its_batch() {
+    let api = server(Config::default());
+    // Concurrency 1: a batch starts at most 2 requests at once
+    // (`send_requests`). Row 0 is answered 429 with `Retry-After: 3` and
+    // sleeps; the other 19 rows must go out meanwhile, through the place
+    // it leaves. Without rate-limit headers honoured, the 429 pauses
+    // only its own request, not the host.
+    let e = engine(
+        &[
+            ("url", format!("{}/{{kind}}/{{id}}", api.url())),
+            ("concurrency", "1".into()),
+            ("honorRateLimitHeaders", "false".into()),
+        ],
+        None,
+    );
+    let kinds = StringArray::from_iter_values(
+        std::iter::once("retry-after").chain(std::iter::repeat_n("customers", 19)),
+    );
+    let ids = Int64Array::from_iter_values(std::iter::once(3).chain(0..19));
+    let rows = StructArray::new(
+        Fields::from(vec![
+            Field::new("kind", DataType::Utf8, true),
+            Field::new("id", DataType::Int64, true),
+        ]),
+        vec![Arc::new(kinds), Arc::new(ids)],
+        None,
+    );
+    let stream = TaskStream::new();
+    stream.submit(&e, &rows).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = api.stats();
+        let customers = stats.by_path.get("/customers").copied().unwrap_or(0);
+        if customers == 19 {
+            assert_eq!(
+                stats.by_path.get("/retry-after"),
+                Some(&1),
+                "the other rows waited for the retry: {stats:?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{stats:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(take_all(&stream, &e), vec![20]);
+    assert_eq!(api.stats().by_path["/retry-after"], 2);
 }
 
 #[test]
