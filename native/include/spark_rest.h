@@ -117,6 +117,30 @@ int32_t sr_engine_enrich(const struct SrEngine *engine,
 int32_t sr_engine_metrics(const struct SrEngine *engine, char **json_out, char **error_out);
 
 /**
+ * Takes up to `max_lines` of the engine's log lines, waiting up to
+ * `timeout_ms` for the first, as a JSON array of `{"level", "logger",
+ * "message"}` objects (`[]` when none came); free it with
+ * `sr_string_free`. Lines queue from the first `sr_engine_create` on, at
+ * `info` unless `sr_log_level` says otherwise; a host that never takes
+ * them keeps at most 10,000 (later ones are dropped and counted in a WARN
+ * line). Loggers are named `io.sparkrest.native.engine.<module>`.
+ *
+ * # Safety
+ * `json_out` writable.
+ */
+int32_t sr_log_take(uint32_t max_lines, uint32_t timeout_ms, char **json_out, char **error_out);
+
+/**
+ * Sets the most verbose level of the lines `sr_log_take` returns: off,
+ * error, warn, info (the default), debug or trace. The first level set
+ * stays, as `spark.rest.logLevel` does for Spark.
+ *
+ * # Safety
+ * `level` a NUL-terminated string.
+ */
+int32_t sr_log_level(const char *level, char **error_out);
+
+/**
  * Frees an engine handle (the shared engine stays for other handles).
  *
  * # Safety

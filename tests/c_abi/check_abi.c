@@ -36,8 +36,30 @@ int main(void) {
   status = sr_engine_enrich(engine, NULL, NULL, NULL, NULL, &error);
   if (status != SR_INTERNAL || error == NULL) return fail("null batches must be an error, not a crash");
   sr_string_free(error);
+  error = NULL;
   sr_engine_free(engine);
 
-  printf("check_abi: 5 passed, 0 failed\n");
+  /* The engine's log lines reach a C host too: creating it logged one at info. */
+  char *lines = NULL;
+  if (sr_log_take(100, 2000, &lines, &error) != SR_OK) return fail("log lines must be readable");
+  if (strstr(lines, "spark-rest engine created") == NULL ||
+      strstr(lines, "\"logger\":\"io.sparkrest.native.engine.flow.registry\"") == NULL)
+    return fail("the engine's creation must be logged, with its logger");
+  sr_string_free(lines);
+
+  status = sr_log_level("loud", &error);
+  if (status != SR_INVALID_OPTION || error == NULL || strstr(error, "warn") == NULL)
+    return fail("an unknown log level must name the allowed ones");
+  sr_string_free(error);
+  error = NULL;
+  if (sr_log_level("warn", &error) != SR_OK) return fail("warn is a log level");
+  status = sr_engine_create("{\"url\": \"http://127.0.0.1:9/d/{id}\"}", NULL, &engine, &error);
+  if (status != SR_OK) return fail("a second engine must be created");
+  sr_engine_free(engine);
+  if (sr_log_take(100, 200, &lines, &error) != SR_OK || strcmp(lines, "[]") != 0)
+    return fail("at warn, an engine's creation (info) must not be logged");
+  sr_string_free(lines);
+
+  printf("check_abi: 9 passed, 0 failed\n");
   return 0;
 }

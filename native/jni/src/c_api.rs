@@ -159,6 +159,61 @@ pub unsafe extern "C" fn sr_engine_metrics(
     })
 }
 
+/// Takes up to `max_lines` of the engine's log lines, waiting up to
+/// `timeout_ms` for the first, as a JSON array of `{"level", "logger",
+/// "message"}` objects (`[]` when none came); free it with
+/// `sr_string_free`. Lines queue from the first `sr_engine_create` on, at
+/// `info` unless `sr_log_level` says otherwise; a host that never takes
+/// them keeps at most 10,000 (later ones are dropped and counted in a WARN
+/// line). Loggers are named `io.sparkrest.native.engine.<module>`.
+///
+/// # Safety
+/// `json_out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sr_log_take(
+    max_lines: u32,
+    timeout_ms: u32,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> i32 {
+    guarded(error_out, || {
+        if json_out.is_null() {
+            return Err(BridgeError::internal("json_out is null"));
+        }
+        crate::logging::init();
+        let timeout = std::time::Duration::from_millis(u64::from(timeout_ms));
+        let lines = crate::logging::drain(max_lines as usize, timeout);
+        let text = CString::new(crate::logging::to_json(&lines))
+            .map_err(|e| BridgeError::internal(e.to_string()))?;
+        // SAFETY: checked non-null.
+        unsafe { *json_out = text.into_raw() };
+        Ok(())
+    })
+}
+
+/// Sets the most verbose level of the lines `sr_log_take` returns: off,
+/// error, warn, info (the default), debug or trace. The first level set
+/// stays, as `spark.rest.logLevel` does for Spark.
+///
+/// # Safety
+/// `level` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sr_log_level(level: *const c_char, error_out: *mut *mut c_char) -> i32 {
+    guarded(error_out, || {
+        let level = c_str(level, "level")?;
+        if !crate::logging::is_level(level) {
+            return Err(BridgeError {
+                kind: Kind::Option,
+                message: format!(
+                    "log level '{level}' is not one of off, error, warn, info, debug, trace"
+                ),
+            });
+        }
+        crate::logging::init_with(level);
+        Ok(())
+    })
+}
+
 /// Frees an engine handle (the shared engine stays for other handles).
 ///
 /// # Safety

@@ -46,12 +46,6 @@ pub extern "system" fn Java_io_sparkrest_NativeMethods_drainLogs<'local>(
         if lines.is_empty() {
             return Ok(JObject::null());
         }
-        let array: Vec<serde_json::Value> = lines
-            .into_iter()
-            .map(
-                |l| serde_json::json!({"level": l.level, "logger": l.logger, "message": l.message}),
-            )
-            .collect();
-        java_string(env, &serde_json::Value::Array(array).to_string())
+        java_string(env, &crate::logging::to_json(&lines))
     })
 }

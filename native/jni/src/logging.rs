@@ -90,6 +90,20 @@ pub fn drain(max: usize, timeout: Duration) -> Vec<LogLine> {
     queue.drain(..n).collect()
 }
 
+/// Whether `level` is one of off, error, warn, info, debug, trace (any case).
+pub fn is_level(level: &str) -> bool {
+    level_number(level).is_some()
+}
+
+/// Lines as the JSON array both hosts read: `[{"level", "logger", "message"}]`.
+pub fn to_json(lines: &[LogLine]) -> String {
+    let array: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::json!({"level": l.level, "logger": l.logger, "message": l.message}))
+        .collect();
+    serde_json::Value::Array(array).to_string()
+}
+
 fn level_number(level: &str) -> Option<u8> {
     match level.trim().to_ascii_lowercase().as_str() {
         "off" => Some(0),
@@ -214,6 +228,21 @@ impl Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_become_one_json_array_with_quotes_escaped() {
+        let line = LogLine {
+            level: "WARN",
+            logger: "io.sparkrest.native.engine.x".into(),
+            message: "say \"hi\"".into(),
+        };
+        assert_eq!(to_json(&[]), "[]");
+        let parsed: serde_json::Value = serde_json::from_str(&to_json(&[line])).unwrap();
+        assert_eq!(parsed[0]["level"], "WARN");
+        assert_eq!(parsed[0]["logger"], "io.sparkrest.native.engine.x");
+        assert_eq!(parsed[0]["message"], "say \"hi\"");
+        assert!(is_level("Debug") && is_level("off") && !is_level("loud"));
+    }
 
     #[test]
     fn loggers_follow_crate_and_module() {
