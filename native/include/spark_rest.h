@@ -132,8 +132,8 @@ int32_t sr_log_take(uint32_t max_lines, uint32_t timeout_ms, char **json_out, ch
 
 /**
  * Sets the most verbose level of the lines `sr_log_take` returns: off,
- * error, warn, info (the default), debug or trace. The first level set
- * stays, as `spark.rest.logLevel` does for Spark.
+ * error, warn, info (the default), debug or trace; each call replaces the
+ * level set before.
  *
  * # Safety
  * `level` a NUL-terminated string.

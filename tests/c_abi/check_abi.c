@@ -59,7 +59,14 @@ int main(void) {
   if (sr_log_take(100, 200, &lines, &error) != SR_OK || strcmp(lines, "[]") != 0)
     return fail("at warn, an engine's creation (info) must not be logged");
   sr_string_free(lines);
+  if (sr_log_level("info", &error) != SR_OK) return fail("the level can be set again");
+  status = sr_engine_create("{\"url\": \"http://127.0.0.1:9/e/{id}\"}", NULL, &engine, &error);
+  if (status != SR_OK) return fail("a third engine must be created");
+  sr_engine_free(engine);
+  if (sr_log_take(100, 2000, &lines, &error) != SR_OK || strstr(lines, "/e/{id}") == NULL)
+    return fail("back at info, an engine's creation must be logged again");
+  sr_string_free(lines);
 
-  printf("check_abi: 9 passed, 0 failed\n");
+  printf("check_abi: 11 passed, 0 failed\n");
   return 0;
 }

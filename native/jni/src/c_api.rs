@@ -192,8 +192,8 @@ pub unsafe extern "C" fn sr_log_take(
 }
 
 /// Sets the most verbose level of the lines `sr_log_take` returns: off,
-/// error, warn, info (the default), debug or trace. The first level set
-/// stays, as `spark.rest.logLevel` does for Spark.
+/// error, warn, info (the default), debug or trace; each call replaces the
+/// level set before.
 ///
 /// # Safety
 /// `level` a NUL-terminated string.
@@ -201,7 +201,7 @@ pub unsafe extern "C" fn sr_log_take(
 pub unsafe extern "C" fn sr_log_level(level: *const c_char, error_out: *mut *mut c_char) -> i32 {
     guarded(error_out, || {
         let level = c_str(level, "level")?;
-        if !crate::logging::is_level(level) {
+        if !crate::logging::set_level(level) {
             return Err(BridgeError {
                 kind: Kind::Option,
                 message: format!(
@@ -209,7 +209,6 @@ pub unsafe extern "C" fn sr_log_level(level: *const c_char, error_out: *mut *mut
                 ),
             });
         }
-        crate::logging::init_with(level);
         Ok(())
     })
 }
