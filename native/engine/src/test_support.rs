@@ -48,8 +48,14 @@ pub fn ids(values: impl IntoIterator<Item = Option<i64>>) -> StructArray {
 /// A `kind` column (the same value on every row) and an `id` column, for
 /// URLs like `/{kind}/{id}` that reach several endpoints of one host.
 pub fn kind_and_ids(kind: &str, values: impl IntoIterator<Item = i64>) -> StructArray {
-    let ids = Int64Array::from_iter_values(values);
-    let kinds = StringArray::from(vec![kind; ids.len()]);
+    kinds_and_ids(values.into_iter().map(|id| (kind, id)))
+}
+
+/// `kind` and `id` columns, a row per pair (a kind per row).
+pub fn kinds_and_ids<'a>(rows: impl IntoIterator<Item = (&'a str, i64)>) -> StructArray {
+    let (kinds, ids): (Vec<&str>, Vec<i64>) = rows.into_iter().unzip();
+    let ids = Int64Array::from(ids);
+    let kinds = StringArray::from(kinds);
     StructArray::new(
         Fields::from(vec![
             Field::new("kind", DataType::Utf8, true),

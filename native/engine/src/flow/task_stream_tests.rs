@@ -8,12 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{Array, Int64Array, StringArray, StructArray};
-use arrow::datatypes::{DataType, Field, Fields};
+use arrow::array::Array;
 use mock_api::Config;
 
 use crate::flow::task_stream::TaskStream;
-use crate::test_support::{engine, ids, server, statuses};
+use crate::test_support::{engine, ids, kinds_and_ids, server, statuses};
 
 /// Takes every queued result (no limit on waiting).
 fn take_all(stream: &TaskStream, e: &crate::Engine) -> Vec<usize> {
@@ -133,17 +132,8 @@ fn a_request_asleep_before_its_retry_does_not_hold_up_the_rest_of_its_batch() {
         ],
         None,
     );
-    let kinds = StringArray::from_iter_values(
-        std::iter::once("retry-after").chain(std::iter::repeat_n("customers", 19)),
-    );
-    let ids = Int64Array::from_iter_values(std::iter::once(3).chain(0..19));
-    let rows = StructArray::new(
-        Fields::from(vec![
-            Field::new("kind", DataType::Utf8, true),
-            Field::new("id", DataType::Int64, true),
-        ]),
-        vec![Arc::new(kinds), Arc::new(ids)],
-        None,
+    let rows = kinds_and_ids(
+        std::iter::once(("retry-after", 3)).chain((0..19).map(|id| ("customers", id))),
     );
     let stream = TaskStream::new();
     stream.submit(&e, &rows).unwrap();
