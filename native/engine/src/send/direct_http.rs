@@ -1,28 +1,28 @@
-//! Sends requests to plain `http://` APIs straight over hyper's HTTP/1.1
-//! connections (`http1_pool`). At one request per row and a fast API,
-//! reqwest's per-request work (its URL parser, request builder, layers and
-//! pool, and the `connection_cap` bookkeeping around it) was most of the
-//! engine's CPU; here a request is its headers, one pool lease and the
-//! exchange. What this path does not do goes through reqwest as before:
+//! Sends requests to plain `http://` APIs straight over HTTP/1.1
+//! keep-alive connections (`http1_pool`, `http1_wire`). At one request per
+//! row and a fast API, reqwest's per-request work (its URL parser, request
+//! builder, layers and pool, and the `connection_cap` bookkeeping around
+//! it) was most of the engine's CPU; here a request is its bytes, one pool
+//! lease and the exchange. What this path does not do goes through reqwest as before:
 //! HTTPS, proxies from the environment, URLs the URL parser would rewrite,
 //! and redirects to another host (`direct_redirect`: the request is sent
 //! again through reqwest, which follows them).
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, HOST};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
 
 use crate::send::attempt::{answered, too_large, Attempt};
 use crate::send::direct_redirect::{location, same_origin, Hop, MAX_REDIRECTS};
 use crate::send::http1_pool::{Http1Pools, Lease};
+use crate::send::http1_wire::{BodyError, Head, WireError};
 
 /// The plain-HTTP client of one engine.
 pub struct DirectHttp {
     pools: Http1Pools,
-    /// User agent, accepted encodings, the `headers` option and static credentials.
-    headers: HeaderMap,
+    /// User agent, accepted encodings, the `headers` option and static
+    /// credentials, as the lines every request carries.
+    header_lines: Vec<u8>,
 }
 
 /// Where a URL goes, when the direct path can send it as written.
@@ -56,7 +56,7 @@ impl DirectHttp {
         }
         Some(DirectHttp {
             pools: Http1Pools::new(cap, connect_timeout),
-            headers,
+            header_lines: header_lines(&headers),
         })
     }
 
@@ -79,17 +79,17 @@ impl DirectHttp {
             path_and_query: target.path_and_query.into(),
         };
         for _ in 0..=MAX_REDIRECTS {
-            let (response, mut lease) = match self.send_once(target, &hop, exchange).await {
+            let (head, mut lease) = match self.send_once(target, &hop, exchange).await {
                 Ok(sent) => sent,
                 Err(attempt) => return Some(attempt),
             };
-            let Some(location) = location(&response) else {
-                return Some(read_response(response, &mut lease, exchange.limit).await);
+            let Some(location) = location(head.status, &head.headers) else {
+                return Some(read_response(head, &mut lease, exchange.limit).await);
             };
             let next = same_origin(target, location)?;
-            let status = response.status().as_u16();
+            let status = head.status;
             // Read to its end, so the connection can carry the next hop.
-            let drained = read_response(response, &mut lease, exchange.limit).await;
+            let drained = read_response(head, &mut lease, exchange.limit).await;
             if !matches!(drained, Attempt::Response { .. }) {
                 return Some(drained);
             }
@@ -100,13 +100,15 @@ impl DirectHttp {
         )))
     }
 
-    /// One request on a pooled connection: its response and the lease.
+    /// One request on a pooled connection: its response head and the lease.
     async fn send_once(
         &self,
         target: &Target<'_>,
         hop: &Hop<'_>,
         exchange: &Exchange<'_>,
-    ) -> Result<(hyper::Response<hyper::body::Incoming>, Lease), Attempt> {
+    ) -> Result<(Head, Lease), Attempt> {
+        let request = self.request(target, hop, exchange);
+        let head_request = hop.method == reqwest::Method::HEAD;
         let mut fresh = false;
         loop {
             let mut lease = self
@@ -114,99 +116,98 @@ impl DirectHttp {
                 .lease(&target.host_port, fresh)
                 .await
                 .map_err(Attempt::Transport)?;
-            let request = self
-                .request(target, hop, exchange)
-                .map_err(Attempt::Fatal)?;
-            let mut e = match lease.connection().try_send_request(request).await {
-                Ok(response) => return Ok((response, lease)),
-                Err(e) => e,
+            let (unsent, reason) = match lease.connection().send(&request, head_request).await {
+                Ok(head) => return Ok((head, lease)),
+                Err(WireError::Unsent(e)) => (true, format!("request failed: {e}")),
+                Err(WireError::ClosedBeforeAnswer(reason)) => (false, reason),
+                Err(WireError::Failed(reason)) => return Err(Attempt::Transport(reason)),
             };
             // The keep-alive race: the server closed an idle connection just
             // as we took it. Sent once more on a new connection, not counted
-            // as a retry, when nothing went out (hyper hands the request
-            // back), or when the connection ended before a whole answer to a
-            // safe method, which changes nothing on the server (Go's
-            // net/http replays such requests too). A new connection is
-            // never reused, so this happens at most once.
-            let unsent = e.take_message().is_some();
-            let replayable =
-                unsent || (safe_method(&hop.method) && closed_before_answer(e.error()));
-            if !(lease.reused && replayable) {
-                return Err(Attempt::Transport(describe(e.error())));
+            // as a retry, when nothing went out, or when the connection ended
+            // before any answer to a safe method, which changes nothing on
+            // the server (Go's net/http replays such requests too). A new
+            // connection is never reused, so this happens at most once.
+            if !(lease.reused && (unsent || safe_method(&hop.method))) {
+                return Err(Attempt::Transport(reason));
             }
             fresh = true;
         }
     }
 
-    fn request(
-        &self,
-        target: &Target<'_>,
-        hop: &Hop<'_>,
-        exchange: &Exchange<'_>,
-    ) -> Result<hyper::Request<Full<Bytes>>, String> {
-        let body = match hop.body {
-            Some(body) => Full::new(Bytes::copy_from_slice(body.as_bytes())),
-            None => Full::new(Bytes::new()),
-        };
-        let mut request = hyper::Request::new(body);
-        *request.method_mut() = hop.method.clone();
-        *request.uri_mut() = hop
-            .path_and_query
-            .parse()
-            .map_err(|e| format!("request failed: invalid URL path: {e}"))?;
-        let headers = request.headers_mut();
-        *headers = self.headers.clone();
-        let host = HeaderValue::from_str(target.host)
-            .map_err(|_| "request failed: invalid host".to_string())?;
-        headers.insert(HOST, host);
+    /// The request's bytes: request line, headers and body. Every part was
+    /// checked before (`target` for the host and path, `HeaderValue` for
+    /// the rest), so nothing here can break the framing.
+    fn request(&self, target: &Target<'_>, hop: &Hop<'_>, exchange: &Exchange<'_>) -> Vec<u8> {
+        let body = hop.body.unwrap_or("").as_bytes();
+        let mut out = Vec::with_capacity(128 + self.header_lines.len() + body.len());
+        for part in [
+            hop.method.as_str().as_bytes(),
+            b" ",
+            hop.path_and_query.as_bytes(),
+            b" HTTP/1.1\r\nhost: ",
+            target.host.as_bytes(),
+            b"\r\n",
+            &self.header_lines,
+        ] {
+            out.extend_from_slice(part);
+        }
         if let Some(bearer) = exchange.bearer {
-            headers.insert(reqwest::header::AUTHORIZATION, bearer.clone());
+            header_line(&mut out, "authorization", bearer);
         }
         if hop.body.is_some() && exchange.json_content_type {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            out.extend_from_slice(b"content-type: application/json\r\n");
         }
-        Ok(request)
+        // A length whenever a body is sent, and for the methods that carry
+        // one (some servers answer 411 to a POST without it).
+        let carries_body = matches!(hop.method.as_str(), "POST" | "PUT" | "PATCH");
+        if hop.body.is_some() || carries_body {
+            out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out
     }
 }
 
-async fn read_response(
-    response: hyper::Response<hyper::body::Incoming>,
-    lease: &mut Lease,
-    limit: usize,
-) -> Attempt {
-    let (parts, mut body) = response.into_parts();
-    let headers = &parts.headers;
-    let encoding = headers
+fn header_lines(headers: &HeaderMap) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        header_line(&mut out, name.as_str(), value);
+    }
+    out
+}
+
+fn header_line(out: &mut Vec<u8>, name: &str, value: &HeaderValue) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+async fn read_response(head: Head, lease: &mut Lease, limit: usize) -> Attempt {
+    let encoding = head
+        .headers
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let declared = headers
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
     // The limit is on the decoded body; a compressed one is checked after decoding.
-    if encoding.is_none() && declared.is_some_and(|n| n > limit as u64) {
-        return Attempt::Fatal(too_large(limit));
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
-    while let Some(frame) = body.frame().await {
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) => return Attempt::Transport(describe(&e)),
-        };
-        if let Ok(data) = frame.into_data() {
-            if encoding.is_none() && bytes.len() + data.len() > limit {
-                return Attempt::Fatal(too_large(limit));
+    let wire_limit = encoding.is_none().then_some(limit);
+    let bytes = match lease.connection().read_body(&head, wire_limit).await {
+        Ok((bytes, reusable)) => {
+            if reusable {
+                lease.reusable();
             }
-            bytes.extend_from_slice(&data);
+            bytes
         }
-    }
-    lease.reusable();
+        Err(BodyError::TooLarge) => return Attempt::Fatal(too_large(limit)),
+        Err(BodyError::Failed(reason)) => return Attempt::Transport(reason),
+    };
     let body = match crate::send::body_decode::decode(encoding.as_deref(), bytes, limit) {
         Ok(body) => body,
         Err(reason) => return Attempt::Fatal(reason),
     };
-    answered(parts.status.as_u16(), body, headers)
+    answered(head.status, body, &head.headers)
 }
 
 fn proxy_configured(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
@@ -260,38 +261,6 @@ fn has_dot_segment(path_and_query: &str) -> bool {
 fn safe_method(method: &reqwest::Method) -> bool {
     use reqwest::Method;
     [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE].contains(method)
-}
-
-/// The connection ended (closed or reset) before a whole response.
-fn closed_before_answer(e: &hyper::Error) -> bool {
-    if e.is_incomplete_message() {
-        return true;
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
-            );
-        }
-        source = s.source();
-    }
-    false
-}
-
-/// A one-line reason: hyper's error and the innermost cause.
-fn describe(e: &hyper::Error) -> String {
-    let mut innermost = None;
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        innermost = Some(s.to_string());
-        source = s.source();
-    }
-    match innermost {
-        Some(cause) => format!("request failed: {e}: {cause}"),
-        None => format!("request failed: {e}"),
-    }
 }
 
 #[cfg(test)]

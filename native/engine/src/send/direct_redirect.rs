@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use reqwest::header::LOCATION;
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::Method;
 
 use crate::send::direct_http::{target, Target};
@@ -42,12 +42,11 @@ impl<'a> Hop<'a> {
 }
 
 /// The `Location` of a redirect answer (3xx other than 304).
-pub fn location(response: &hyper::Response<hyper::body::Incoming>) -> Option<&str> {
-    let status = response.status().as_u16();
+pub fn location(status: u16, headers: &HeaderMap) -> Option<&str> {
     if !(300..400).contains(&status) || status == 304 {
         return None;
     }
-    response.headers().get(LOCATION)?.to_str().ok()
+    headers.get(LOCATION)?.to_str().ok()
 }
 
 /// The path and query to follow `location` to, when it stays on `from`'s

@@ -13,12 +13,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::client::conn::http1::SendRequest;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-pub type Connection = SendRequest<Full<Bytes>>;
+use crate::send::http1_wire::Connection;
 
 /// reqwest's (hyper-util's) default idle timeout.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -85,9 +82,8 @@ impl Http1Pools {
             .await
             .map_err(|_| "engine is shutting down".to_string())?;
         if !fresh {
-            while let Some(mut connection) = pool.take_idle(self.idle_timeout) {
-                // Ready at once unless the server closed it.
-                if connection.ready().await.is_ok() {
+            while let Some(connection) = pool.take_idle(self.idle_timeout) {
+                if connection.usable() {
                     return Ok(Lease {
                         connection: Some(connection),
                         reused: true,
@@ -133,7 +129,7 @@ impl Http1Pools {
         pools.retain(|_, pool| {
             let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
             idle.retain(|(connection, since)| {
-                !connection.is_closed() && since.elapsed() < self.idle_timeout
+                connection.usable() && since.elapsed() < self.idle_timeout
             });
             !idle.is_empty() || Arc::strong_count(pool) > 1
         });
@@ -166,16 +162,7 @@ impl Http1Pools {
         .map_err(|e| format!("connection failed: {e}"))?;
         // Small requests and answers: do not wait to fill a segment.
         let _ = stream.set_nodelay(true);
-        let io = hyper_util::rt::TokioIo::new(stream);
-        let (sender, connection) = hyper::client::conn::http1::handshake(io)
-            .await
-            .map_err(|e| format!("connection failed: {e}"))?;
-        // The connection's own task reads and writes the socket; it ends
-        // when the server closes or the last `SendRequest` is dropped.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        Ok(Connection::new(stream))
     }
 }
 
@@ -209,7 +196,7 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take() {
-            if self.reusable && !connection.is_closed() {
+            if self.reusable {
                 self.pool
                     .idle
                     .lock()

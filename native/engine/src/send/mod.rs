@@ -1,5 +1,5 @@
 //! Send: planned requests become outcomes (status, body or error). One
-//! transport per API holds the HTTP clients (hyper's HTTP/1.1 directly for
+//! transport per API holds the HTTP clients (our own HTTP/1.1 exchange for
 //! plain `http://`, reqwest for the rest), the sender and its limits: the
 //! circuit breaker per host, the concurrency cap (fixed or learned with
 //! `concurrency=auto`) with the connections per host kept within it, the
@@ -21,6 +21,7 @@ mod direct_http;
 mod direct_redirect;
 pub mod host_limits;
 mod http1_pool;
+mod http1_wire;
 pub mod latency;
 pub mod oauth;
 pub mod outcome;

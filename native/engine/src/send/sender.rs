@@ -247,7 +247,7 @@ impl Sender {
         (result, bearer.map(|b| b.generation))
     }
 
-    /// One HTTP exchange: plain `http://` URLs straight over hyper
+    /// One HTTP exchange: plain `http://` URLs over our own HTTP/1.1
     /// (`direct_http`), everything else and redirects through reqwest.
     async fn exchange(&self, spec: &RequestSpec, bearer: Option<&HeaderValue>) -> Attempt {
         if let Some((direct, target)) = self
