@@ -81,3 +81,35 @@ def test_an_api_closing_quiet_connections_loses_no_row(spark: SparkSession) -> N
         assert stats["total"] == 24, stats
         # Every query after the first found its connections closed and opened new ones.
         assert stats["connections"] >= 3, stats
+
+
+def test_chunked_answers_parse_like_length_framed_ones_and_keep_their_connections(
+    spark: SparkSession,
+) -> None:
+    # A streaming server (Node's res.write, an unbuffered proxy) frames its answers in
+    # chunks that reach the engine across many reads. Each row must parse to the same
+    # values as the length-framed /customers answer, and each connection must be read to
+    # its last chunk so that the next request can reuse it.
+    schema = "customer_id BIGINT, name STRING, score INT, address STRUCT<city: STRING, zip: STRING>"
+    with MockApi() as api:
+        results = {}
+        for path in ("chunked", "customers"):
+            api.reset()
+            rows = rest_api_call(
+                ids(spark, 200),
+                url=f"{api.url}/{path}/{{cid}}",
+                schema=schema,
+                concurrency=4,
+                max_retries=0,
+                cache=False,
+            ).collect()
+            assert [r._status for r in rows] == [200] * 200, [r._error for r in rows]
+            results[path] = sorted(
+                (r.cid, r.customer_id, r.name, r.score, r.address.city) for r in rows
+            )
+            stats = api.stats()
+            assert stats["by_path"][f"/{path}"] == 200, stats
+            # Kept alive: one connection per slot at most (and the one of /stats).
+            assert stats["connections"] <= 4 + 1, (path, stats)
+    assert results["chunked"] == results["customers"]
+    assert results["chunked"][7] == (7, 7, "customer-7", 7, "city-7")

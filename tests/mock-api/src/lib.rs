@@ -7,6 +7,7 @@
 //! `mock-api` binary by the pytest suites, the demo and the benchmarks.
 
 mod bare_batch;
+mod chunked;
 mod clock;
 mod compressed;
 mod config;

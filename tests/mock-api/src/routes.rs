@@ -9,8 +9,8 @@ use axum::Router;
 
 use crate::state::Shared;
 use crate::{
-    bare_batch, compressed, customers, events, faults, growing, misc, oauth, pagination, reply,
-    stats, throttle,
+    bare_batch, chunked, compressed, customers, events, faults, growing, misc, oauth, pagination,
+    reply, stats, throttle,
 };
 
 pub fn router(state: Shared) -> Router {
@@ -18,6 +18,7 @@ pub fn router(state: Shared) -> Router {
         .route("/customers/batch", post(customers::batch))
         .route("/customers/batch/bare", post(bare_batch::batch))
         .route("/customers/{id}", get(customers::one))
+        .route("/chunked/{id}", get(chunked::customer))
         .route("/items", get(pagination::page))
         .route("/items/offset", get(pagination::offset))
         .route("/items/cursor", get(pagination::cursor))
