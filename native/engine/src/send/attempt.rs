@@ -77,7 +77,7 @@ pub(crate) fn answered(status: u16, body: Vec<u8>, headers: &HeaderMap) -> Attem
             .get(reqwest::header::LINK)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        rate: crate::send::rate_headers::parse(headers, SystemTime::now()),
+        rate: crate::send::rate_headers::parse_now(headers),
     }
 }
 

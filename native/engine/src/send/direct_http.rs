@@ -8,7 +8,7 @@
 //! and redirects to another host (`direct_redirect`: the request is sent
 //! again through reqwest, which follows them).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
 
@@ -42,6 +42,8 @@ pub struct Exchange<'a> {
     pub bearer: Option<&'a HeaderValue>,
     pub limit: usize,
     pub timeout: Duration,
+    /// When the attempt started (the pool's clock for idle connections).
+    pub started: Instant,
 }
 
 /// Proxy variables reqwest reads for `http://` URLs: with any of them set,
@@ -113,7 +115,7 @@ impl DirectHttp {
         loop {
             let mut lease = self
                 .pools
-                .lease(&target.host_port, fresh)
+                .lease(&target.host_port, fresh, exchange.started)
                 .await
                 .map_err(Attempt::Transport)?;
             let (unsent, reason) = match lease.connection().send(&request, head_request).await {

@@ -46,7 +46,9 @@ pub struct Slot {
     /// With `auto`: the host's limit, and the round this request counts in
     /// (reported when the slot ends, whether answered or abandoned).
     host: Option<(Arc<HostLimit>, RoundId)>,
-    started: Instant,
+    /// When the attempt started, for the host's latency samples (`auto`
+    /// only: a fixed limit learns nothing, so it reads no clock).
+    started: Option<Instant>,
     limit: usize,
     peak: usize,
 }
@@ -74,7 +76,7 @@ impl InFlight {
                     in_flight: permit.in_flight,
                     _permit: permit,
                     host: None,
-                    started: Instant::now(),
+                    started: None,
                     limit,
                     peak: limit,
                 })
@@ -97,7 +99,7 @@ impl InFlight {
                     in_flight: permit.in_flight,
                     _permit: permit,
                     host: Some((host, round)),
-                    started: Instant::now(),
+                    started: Some(Instant::now()),
                     limit,
                     peak,
                 })
@@ -166,13 +168,17 @@ impl Slot {
 
     /// Starts the latency clock now (after waits that are not the server's).
     pub fn restart_clock(&mut self) {
-        self.started = Instant::now();
+        if self.started.is_some() {
+            self.started = Some(Instant::now());
+        }
     }
 
     /// Feeds the attempt's outcome and latency to the host's limit.
     pub fn finish(self, attempt: &Attempt) {
-        let latency = self.started.elapsed();
-        self.finish_after(attempt, latency);
+        if let Some(started) = self.started {
+            let latency = started.elapsed();
+            self.finish_after(attempt, latency);
+        }
     }
 
     fn finish_after(mut self, attempt: &Attempt, latency: Duration) {

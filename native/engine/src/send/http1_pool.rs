@@ -49,6 +49,10 @@ pub struct Lease {
     /// meanwhile, so a failed send on it is retried once on a new one).
     pub reused: bool,
     reusable: bool,
+    /// When the request leased it: its idle time is counted from here (a
+    /// request's duration early, which only closes it that much sooner),
+    /// so a request reads the clock once, in the sender, not here.
+    leased_at: Instant,
     pool: Arc<HostPool>,
     // Declared last: dropped after `Drop::drop` put the connection back.
     _permit: OwnedSemaphorePermit,
@@ -73,8 +77,9 @@ impl Http1Pools {
 
     /// A ready connection to `host_port` (`host:port`), waiting while `cap`
     /// are in use. `fresh`: skip idle connections and open a new one.
-    pub async fn lease(&self, host_port: &str, fresh: bool) -> Result<Lease, String> {
-        let pool = self.host(host_port);
+    /// `now`: the request's start, for idle times.
+    pub async fn lease(&self, host_port: &str, fresh: bool, now: Instant) -> Result<Lease, String> {
+        let pool = self.host(host_port, now);
         let permit = pool
             .permits
             .clone()
@@ -82,12 +87,13 @@ impl Http1Pools {
             .await
             .map_err(|_| "engine is shutting down".to_string())?;
         if !fresh {
-            while let Some(connection) = pool.take_idle(self.idle_timeout) {
+            while let Some(connection) = pool.take_idle(self.idle_timeout, now) {
                 if connection.usable() {
                     return Ok(Lease {
                         connection: Some(connection),
                         reused: true,
                         reusable: false,
+                        leased_at: now,
                         pool,
                         _permit: permit,
                     });
@@ -99,15 +105,16 @@ impl Http1Pools {
             connection: Some(connection),
             reused: false,
             reusable: false,
+            leased_at: now,
             pool,
             _permit: permit,
         })
     }
 
-    fn host(&self, host_port: &str) -> Arc<HostPool> {
+    fn host(&self, host_port: &str, now: Instant) -> Arc<HostPool> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        if hosts.swept.elapsed() >= self.idle_timeout {
-            hosts.swept = Instant::now();
+        if now.duration_since(hosts.swept) >= self.idle_timeout {
+            hosts.swept = now;
             self.sweep(&mut hosts.pools);
         }
         if let Some(pool) = hosts.pools.get(host_port) {
@@ -169,10 +176,10 @@ impl Http1Pools {
 impl HostPool {
     /// The most recently used idle connection (the least likely to have
     /// been closed by the server's own idle timeout).
-    fn take_idle(&self, idle_timeout: Duration) -> Option<Connection> {
+    fn take_idle(&self, idle_timeout: Duration, now: Instant) -> Option<Connection> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some((connection, since)) = idle.pop() {
-            if since.elapsed() < idle_timeout {
+            if now.duration_since(since) < idle_timeout {
                 return Some(connection);
             }
         }
@@ -201,7 +208,7 @@ impl Drop for Lease {
                     .idle
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push((connection, Instant::now()));
+                    .push((connection, self.leased_at));
             }
         }
     }
@@ -209,7 +216,7 @@ impl Drop for Lease {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use mock_api::Config;
 
@@ -226,7 +233,12 @@ mod tests {
         runtime.block_on(async {
             let mut leases = Vec::new();
             for _ in 0..3 {
-                leases.push(pools.lease(&host_port, false).await.unwrap());
+                leases.push(
+                    pools
+                        .lease(&host_port, false, Instant::now())
+                        .await
+                        .unwrap(),
+                );
             }
             for lease in &mut leases {
                 lease.reusable();
@@ -236,7 +248,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(300));
         // The next lease, to another host, sweeps the expired ones.
         runtime.block_on(async {
-            let _ = pools.lease("127.0.0.1:9", false).await;
+            let _ = pools.lease("127.0.0.1:9", false, Instant::now()).await;
         });
         let (idle, _) = pools.counts();
         assert_eq!(idle, 0, "expired idle connections are closed");

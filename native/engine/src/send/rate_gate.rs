@@ -69,12 +69,16 @@ impl RateGate {
     pub async fn admit(&self, host: &str) -> (Ticket, Duration) {
         let budget = self.budget(host);
         let started = Instant::now();
+        // The first decision uses the start's clock reading: a request
+        // that need not wait (nearly all) reads the clock once here.
+        let mut now = started;
         loop {
-            let decision = lock(&budget).decide(Instant::now());
+            let decision = lock(&budget).decide(now);
             match decision {
-                Decision::Go(ticket) => return (ticket, started.elapsed()),
+                Decision::Go(ticket) => return (ticket, now - started),
                 Decision::Wait(wait) => tokio::time::sleep(wait).await,
             }
+            now = Instant::now();
         }
     }
 
@@ -94,6 +98,10 @@ impl RateGate {
 
     fn budget(&self, host: &str) -> Arc<Mutex<HostBudget>> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // Looked up before inserting: no key allocated per request.
+        if let Some(budget) = hosts.get(host) {
+            return Arc::clone(budget);
+        }
         Arc::clone(hosts.entry(host.to_string()).or_default())
     }
 }

@@ -3,6 +3,7 @@
 //! OAuth2 token when configured, retried with exponential backoff and full
 //! jitter, with `Retry-After` honoured and the body size bounded.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -15,7 +16,7 @@ use crate::plan::request::RequestSpec;
 use crate::send::attempt::{self, Attempt};
 use crate::send::circuit::{host_of, CircuitBreaker, Verdict};
 use crate::send::connection_cap::ConnectionCap;
-use crate::send::direct_http::{DirectHttp, Exchange};
+use crate::send::direct_http::{self, DirectHttp, Exchange, Target};
 use crate::send::host_limits::{InFlight, Slot};
 use crate::send::oauth::OAuth2;
 use crate::send::outcome::Outcome;
@@ -198,9 +199,18 @@ impl Sender {
         let Some(mut slot) = slot else {
             return (Attempt::Fatal("engine is shutting down".into()), None);
         };
+        // Where a plain http:// URL goes, read once: its `host:port` is also
+        // the gate's key (reading it twice was 3% of the engine at 0 ms).
+        let target = self
+            .direct
+            .as_ref()
+            .and_then(|_| direct_http::target(&spec.url));
         // Then the server's own word: wait while its budget is used up. Last
         // before sending, so tickets are numbered in the order requests go.
-        let host = self.gate.as_ref().map(|_| host_of(&spec.url));
+        let host: Option<Cow<'_, str>> = self.gate.as_ref().map(|_| match &target {
+            Some(target) => Cow::Borrowed(target.host_port.as_str()),
+            None => Cow::Owned(host_of(&spec.url)),
+        });
         let ticket = match (&self.gate, &host) {
             (Some(gate), Some(host)) => {
                 let (ticket, waited) = gate.admit(host).await;
@@ -234,7 +244,12 @@ impl Sender {
         Counters::add(&counters.requests, 1);
         let started = Instant::now();
         let result = self
-            .exchange(spec, bearer.as_ref().map(|b| &b.header))
+            .exchange(
+                spec,
+                target.as_ref(),
+                bearer.as_ref().map(|b| &b.header),
+                started,
+            )
             .await;
         counters.record_latency(started.elapsed().as_nanos() as u64);
         slot.finish(&result);
@@ -249,12 +264,14 @@ impl Sender {
 
     /// One HTTP exchange: plain `http://` URLs over our own HTTP/1.1
     /// (`direct_http`), everything else and redirects through reqwest.
-    async fn exchange(&self, spec: &RequestSpec, bearer: Option<&HeaderValue>) -> Attempt {
-        if let Some((direct, target)) = self
-            .direct
-            .as_ref()
-            .and_then(|d| Some((d, crate::send::direct_http::target(&spec.url)?)))
-        {
+    async fn exchange(
+        &self,
+        spec: &RequestSpec,
+        target: Option<&Target<'_>>,
+        bearer: Option<&HeaderValue>,
+        started: Instant,
+    ) -> Attempt {
+        if let (Some(direct), Some(target)) = (&self.direct, target) {
             let exchange = Exchange {
                 method: &spec.method,
                 body: spec.body.as_deref(),
@@ -262,8 +279,9 @@ impl Sender {
                 bearer,
                 limit: self.max_response_bytes,
                 timeout: self.request_timeout,
+                started,
             };
-            if let Some(attempt) = direct.read(&target, &exchange).await {
+            if let Some(attempt) = direct.read(target, &exchange).await {
                 return attempt;
             }
         }
