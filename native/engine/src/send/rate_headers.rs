@@ -35,6 +35,15 @@ impl RateInfo {
 /// that needs it (`x-ratelimit-reset`, which may be an epoch): most
 /// responses carry none, and one read per response showed in the profile.
 pub fn parse_now(headers: &HeaderMap) -> RateInfo {
+    // Every name read below contains "ratelimit"; most responses carry
+    // none, and one pass over their few names is cheaper than eight
+    // lookups by name (each hashed and compared: 1.5 % of the engine).
+    if !headers
+        .keys()
+        .any(|name| name.as_str().contains("ratelimit"))
+    {
+        return RateInfo::default();
+    }
     let now = if headers.contains_key("x-ratelimit-reset") {
         SystemTime::now()
     } else {
@@ -242,5 +251,21 @@ mod tests {
     fn nothing_or_garbage_is_empty() {
         assert!(parse(&headers(&[]), at(0)).is_empty());
         assert!(parse(&headers(&[("RateLimit-Remaining", "lots")]), at(0)).is_empty());
+    }
+
+    #[test]
+    fn parse_now_reads_every_header_parse_reads_and_skips_responses_without_any() {
+        let plain = headers(&[("Content-Type", "application/json"), ("Retry-After", "3")]);
+        assert!(parse_now(&plain).is_empty());
+        for (name, value) in [
+            ("RateLimit", "limit=10, remaining=4, reset=3"),
+            ("RateLimit-Remaining", "4"),
+            ("X-RateLimit-Remaining", "4"),
+        ] {
+            let h = headers(&[("Content-Type", "application/json"), (name, value)]);
+            assert_eq!(parse_now(&h).remaining, Some(4), "{name}");
+        }
+        let h = headers(&[("X-RateLimit-Reset", "3")]);
+        assert_eq!(parse_now(&h).reset, Some(Duration::from_secs(3)));
     }
 }
