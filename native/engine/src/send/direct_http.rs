@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+};
 
 use crate::send::attempt::{answered, too_large, Attempt};
 use crate::send::direct_redirect::{location, same_origin, Hop, MAX_REDIRECTS};
@@ -23,6 +25,10 @@ pub struct DirectHttp {
     /// User agent, accepted encodings, the `headers` option and static
     /// credentials, as the lines every request carries.
     header_lines: Vec<u8>,
+    /// No `Host` in the `headers` option: the URL's authority is sent. One
+    /// there wins, as through reqwest (an API reached by its address but
+    /// served by name).
+    url_host: bool,
 }
 
 /// Where a URL goes, when the direct path can send it as written.
@@ -59,6 +65,7 @@ impl DirectHttp {
         Some(DirectHttp {
             pools: Http1Pools::new(cap, connect_timeout),
             header_lines: header_lines(&headers),
+            url_host: !headers.contains_key(HOST),
         })
     }
 
@@ -147,13 +154,16 @@ impl DirectHttp {
             hop.method.as_str().as_bytes(),
             b" ",
             hop.path_and_query.as_bytes(),
-            b" HTTP/1.1\r\nhost: ",
-            target.host.as_bytes(),
-            b"\r\n",
-            &self.header_lines,
+            b" HTTP/1.1\r\n",
         ] {
             out.extend_from_slice(part);
         }
+        if self.url_host {
+            for part in [&b"host: "[..], target.host.as_bytes(), b"\r\n"] {
+                out.extend_from_slice(part);
+            }
+        }
+        out.extend_from_slice(&self.header_lines);
         if let Some(bearer) = exchange.bearer {
             header_line(&mut out, "authorization", bearer);
         }
@@ -172,10 +182,14 @@ impl DirectHttp {
     }
 }
 
+/// The fixed header lines, without the ones that frame the body: this
+/// client writes its own `Content-Length` and never a chunked body.
 fn header_lines(headers: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, value) in headers {
-        header_line(&mut out, name.as_str(), value);
+        if name != CONTENT_LENGTH && name != TRANSFER_ENCODING {
+            header_line(&mut out, name.as_str(), value);
+        }
     }
     out
 }

@@ -40,6 +40,32 @@ fn a_plain_request_carries_host_agent_and_credentials() {
 }
 
 #[test]
+fn a_host_in_headers_wins_and_the_body_is_framed_by_its_own_length() {
+    // An API reached by its address but served by name (a virtual host
+    // behind an IP) needs the `Host` the user gives, once. A stray
+    // `Content-Length` in `headers` must not frame the body: the server
+    // would wait for 999 bytes that never come.
+    let api = server(Config::default());
+    let echo = echoed(&[
+        ("url", format!("{}/echo/h", api.url())),
+        ("method", "POST".into()),
+        ("body", r#"{"id": {id}}"#.into()),
+        ("header.Host", "api.internal".into()),
+        ("header.Content-Length", "999".into()),
+    ]);
+    let headers = &echo["headers"];
+    assert_eq!(headers["host"], "api.internal");
+    assert_eq!(headers["content-length"], r#"{"id": 1}"#.len().to_string());
+    assert_eq!(echo["body"], r#"{"id": 1}"#);
+    // reqwest (a URL the URL parser rewrites) keeps the user's Host too.
+    let echo = echoed(&[
+        ("url", format!("{}/echo/h?q=a b", api.url())),
+        ("header.Host", "api.internal".into()),
+    ]);
+    assert_eq!(echo["headers"]["host"], "api.internal");
+}
+
+#[test]
 fn a_user_agent_in_headers_replaces_ours() {
     // Some APIs (OpenStreetMap's Nominatim, GitHub) ask callers to name
     // themselves; the option must win on both transports.

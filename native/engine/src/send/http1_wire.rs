@@ -23,6 +23,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A chunk-size line or trailer line longer than this is not HTTP.
 const MAX_LINE_BYTES: usize = 4096;
 const READ_SIZE: usize = 8 * 1024;
+/// The most set aside for a body before its bytes arrive.
+const PREALLOCATED_BYTES: u64 = 1 << 20;
 
 /// A TCP connection to one host and the bytes read from it but not used yet.
 pub struct Connection {
@@ -115,7 +117,7 @@ impl Connection {
         let body = match head.framing {
             Framing::Empty => Vec::new(),
             Framing::Length(n) if over(n) => return Err(BodyError::TooLarge),
-            Framing::Length(n) => self.read_exact_body(n as usize).await?,
+            Framing::Length(n) => self.read_exact_body(n).await?,
             Framing::Chunked => self.read_chunked(limit).await?,
             Framing::UntilClose => self.read_to_close(limit).await?,
         };
@@ -171,16 +173,26 @@ impl Connection {
         }
     }
 
-    async fn read_exact_body(&mut self, length: usize) -> Result<Vec<u8>, BodyError> {
-        let have = self.buffer.len().min(length);
-        let mut body = Vec::with_capacity(length);
+    async fn read_exact_body(&mut self, length: u64) -> Result<Vec<u8>, BodyError> {
+        let have = self
+            .buffer
+            .len()
+            .min(usize::try_from(length).unwrap_or(usize::MAX));
+        // A declared length is the server's claim, not memory to set aside
+        // (a compressed body has no limit on the wire): the vector grows
+        // with what arrives.
+        let mut body = Vec::with_capacity(length.min(PREALLOCATED_BYTES) as usize);
         body.extend_from_slice(&self.buffer[..have]);
         self.buffer.drain(..have);
-        body.resize(length, 0);
-        self.stream
-            .read_exact(&mut body[have..])
+        let rest = length - have as u64;
+        (&mut self.stream)
+            .take(rest)
+            .read_to_end(&mut body)
             .await
-            .map_err(|e| BodyError::Failed(closed_reason(&e)))?;
+            .map_err(body_failed)?;
+        if (body.len() as u64) < length {
+            return Err(body_failed(io::ErrorKind::UnexpectedEof.into()));
+        }
         Ok(body)
     }
 

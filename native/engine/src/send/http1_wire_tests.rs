@@ -227,3 +227,20 @@ async fn a_quiet_open_connection_is_usable() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(connection.usable());
 }
+
+#[tokio::test]
+async fn a_huge_declared_length_is_not_memory_set_aside() {
+    // Compressed bodies have no limit on the wire (the limit is on the
+    // decoded size), so only the bytes that arrive may take memory.
+    let answer = exchange(
+        vec![b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 1000000000000\r\n\r\nabc"],
+        true,
+        None,
+    )
+    .await;
+    let reason = String::from_utf8(answer.1).unwrap();
+    assert!(
+        reason.contains("closed before the whole response"),
+        "{reason}"
+    );
+}
