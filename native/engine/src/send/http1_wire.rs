@@ -185,11 +185,15 @@ impl Connection {
         body.extend_from_slice(&self.buffer[..have]);
         self.buffer.drain(..have);
         let rest = length - have as u64;
-        (&mut self.stream)
-            .take(rest)
-            .read_to_end(&mut body)
-            .await
-            .map_err(body_failed)?;
+        // Usually the whole body came with the head (and reading on would
+        // grow the full vector for nothing).
+        if rest > 0 {
+            (&mut self.stream)
+                .take(rest)
+                .read_to_end(&mut body)
+                .await
+                .map_err(body_failed)?;
+        }
         if (body.len() as u64) < length {
             return Err(body_failed(io::ErrorKind::UnexpectedEof.into()));
         }
