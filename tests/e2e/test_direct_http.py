@@ -44,6 +44,24 @@ def test_a_user_agent_in_headers_replaces_ours(spark: SparkSession, mock_api: Mo
         assert row.headers["user-agent"] == agent
 
 
+def test_a_host_in_headers_wins_and_the_body_keeps_its_own_length(
+    spark: SparkSession, mock_api: MockApi
+) -> None:
+    # An API reached by its address but served by name needs the user's Host, sent once;
+    # a stray Content-Length in headers must not frame the body (the server would wait).
+    rows = echoes(
+        spark,
+        f"{mock_api.url}/echo/vhost",
+        method="POST",
+        body='{"id": {cid}}',
+        headers={"Host": "api.internal", "Content-Length": "999"},
+    )
+    for row in rows:
+        assert row.headers["host"] == "api.internal"
+        assert row.body == f'{{"id": {row.cid}}}'
+        assert row.headers["content-length"] == str(len(row.body))
+
+
 def test_redirects_are_followed(spark: SparkSession, mock_api: MockApi) -> None:
     mock_api.reset()
     rows = echoes(spark, f"{mock_api.url}/redirect/302/echo/moved/{{cid}}")

@@ -42,23 +42,13 @@ pub async fn customer(Path(id): Path<String>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-
     use crate::customer_json::customer_bytes;
     use crate::{Config, MockServer};
 
     #[tokio::test]
     async fn the_customer_arrives_in_many_chunks() {
         let server = MockServer::start(Config::default()).await.unwrap();
-        let mut stream = TcpStream::connect(server.addr()).await.unwrap();
-        stream
-            .write_all(b"GET /chunked/42 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8(raw).unwrap();
+        let raw = crate::testutil::raw_answer(server.addr(), "/chunked/42").await;
         let (head, mut chunked) = raw.split_once("\r\n\r\n").unwrap();
         assert!(
             head.to_ascii_lowercase()

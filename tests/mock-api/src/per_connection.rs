@@ -141,13 +141,7 @@ mod tests {
             assert!(stream.read(&mut buf).await.unwrap() > 0);
             data.push(stream);
         }
-        let mut stats = TcpStream::connect(server.addr()).await.unwrap();
-        stats
-            .write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut answer = String::new();
-        stats.read_to_string(&mut answer).await.unwrap();
+        let answer = crate::testutil::raw_answer(server.addr(), "/stats").await;
         assert!(answer.contains("\"max_open_connections\":2"), "{answer}");
         assert!(answer.contains("\"open_connections\":2"), "{answer}");
         drop(data);

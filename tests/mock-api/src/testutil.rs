@@ -111,6 +111,17 @@ fn parse(mut raw: Vec<u8>) -> Reply<Vec<u8>> {
     reply
 }
 
+/// The whole answer to a GET as text, head and body as they came, in
+/// any framing (`parse` refuses chunked bodies).
+pub async fn raw_answer(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
 pub async fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, "GET", path, &[], "").await
 }

@@ -11,6 +11,7 @@
 //! timeout, a cancelled task) closes the socket.
 
 use std::io;
+use std::mem::MaybeUninit;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -141,9 +142,16 @@ impl Connection {
 
     async fn read_head(&mut self, head_request: bool) -> Result<Head, WireError> {
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buffer) {
+            // Uninitialised: 100 empty headers zeroed per response (3 kB)
+            // would be work on the per-request path for headers never used.
+            let mut headers =
+                [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut []);
+            match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                &mut response,
+                &self.buffer,
+                &mut headers,
+            ) {
                 Ok(httparse::Status::Complete(length)) => {
                     let head = head_of(&response, head_request)?;
                     self.buffer.drain(..length);
